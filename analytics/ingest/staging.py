@@ -1,0 +1,192 @@
+"""Read an input file (JSON Lines, CSV, Parquet) into the temp table `staged`: every field as text.
+
+Rows keep their position in the file (`row_number`, 1-based: the line of a JSONL file, the data
+row of a CSV or Parquet file) so that rejects can name it. The bulk path is Polars' and DuckDB's
+readers; no Python object is made per row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from analytics.errors import InputFileError
+from analytics.warehouse import fetch_one
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+_DECISION_FIELDS = (
+    "decision_id", "ts", "symbol", "direction", "entry_score", "components", "notional",
+    "entry_ts", "entry_price", "exit_ts", "exit_price", "qty", "fees", "pnl", "reason", "price",
+)  # fmt: skip
+# Both decision kinds stage every decision field (absent ones as NULL): one parser serves both.
+FIELDS = {
+    "prices": ("symbol", "ts", "open", "high", "low", "close", "volume"),
+    "trades": _DECISION_FIELDS,
+    "blocked": _DECISION_FIELDS,
+}
+# Columns a CSV or Parquet file must have: without one, no row of it could load.
+REQUIRED = {
+    "prices": FIELDS["prices"],
+    "trades": ("ts", "symbol", "direction", "entry_score", "components", "entry_ts",
+               "entry_price", "qty"),
+    "blocked": ("ts", "symbol", "direction", "entry_score", "components", "reason"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    path: Path
+    file_id: str
+    format: str
+    rows: int
+
+
+def file_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputFileError(
+            f"{path}: unknown file type '{path.suffix}' (use .jsonl, .csv or .parquet)"
+        )
+    return fmt
+
+
+def file_id(path: Path) -> str:
+    """sha256 of the file's bytes: the same content is the same file, wherever it lies."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
+    return digest.hexdigest()
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fid: str) -> StagedFile:
+    """Create temp table `staged(row_number, record, <fields of kind> as VARCHAR)` from path."""
+    fmt = file_format(path)
+    fields = FIELDS[kind]
+    try:
+        if fmt == "jsonl":
+            _stage_jsonl(con, path, fields)
+        elif fmt == "csv":
+            _stage_csv(con, path, kind, fields)
+        else:
+            _stage_parquet(con, path, kind, fields)
+    except (pl.exceptions.PolarsError, duckdb.Error) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(f"{path}: cannot read as {fmt.upper()}: {first_line}") from None
+    rows = fetch_one(con, "SELECT count(*) FROM staged")[0]
+    return StagedFile(path=path, file_id=fid, format=fmt, rows=rows)
+
+
+def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, ...]) -> None:
+    # One text column per line (no quoting, a separator JSON never contains unescaped).
+    lines = (
+        pl.scan_csv(
+            path,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            schema={"line": pl.String},
+        )
+        .with_row_index("row_number", offset=1)
+        .filter(pl.col("line").str.strip_chars() != "")
+        .collect()
+    )
+    extract = ",\n".join(
+        # A JSON string holding an object (components written as text) is accepted too.
+        f"CASE WHEN json_type(j, '$.{f}') = 'VARCHAR' THEN j ->> '$.{f}' "
+        f"WHEN json_type(j, '$.{f}') = 'NULL' THEN NULL "
+        f"ELSE CAST(j -> '$.{f}' AS VARCHAR) END AS {f}"
+        if f == "components"
+        else f"j ->> '$.{f}' AS {f}"
+        for f in fields
+    )
+    con.register("staged_lines", lines)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE staged AS
+        WITH src AS (
+            SELECT
+                CAST(row_number AS BIGINT) AS row_number,
+                line AS record,
+                CASE WHEN json_valid(line) AND json_type(CAST(line AS JSON)) = 'OBJECT'
+                     THEN CAST(line AS JSON) END AS j
+            FROM staged_lines
+        )
+        SELECT row_number, record, j IS NULL AS malformed, {extract}
+        FROM src
+        """
+    )
+    con.unregister("staged_lines")
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields: tuple[str, ...]):
+    frame = (
+        pl.scan_csv(path, infer_schema=False)
+        .with_row_index("row_number", offset=1)
+        .collect()
+    )
+    _check_columns(path, kind, frame.columns)
+    frame = frame.filter(~pl.all_horizontal(pl.exclude("row_number").is_null()))
+    select = ", ".join(f"{f}" if f in frame.columns else f"CAST(NULL AS VARCHAR) AS {f}"
+                       for f in fields)  # fmt: skip
+    con.register("staged_csv", frame)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE staged AS
+        SELECT
+            CAST(row_number AS BIGINT) AS row_number,
+            CAST(to_json(staged_csv) AS VARCHAR) AS record,
+            false AS malformed,
+            {select}
+        FROM staged_csv
+        """
+    )
+    con.unregister("staged_csv")
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields):
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    types = {name: col_type for name, col_type, *_ in described}
+    _check_columns(path, kind, list(types))
+
+    def as_text(f: str) -> str:
+        if f not in types:
+            return f"CAST(NULL AS VARCHAR) AS {f}"
+        if f == "components" and not types[f].startswith("VARCHAR"):
+            return f'CAST(to_json("{f}") AS VARCHAR) AS {f}'  # MAP or STRUCT column
+        return f'CAST("{f}" AS VARCHAR) AS {f}'
+
+    select = ", ".join(as_text(f) for f in fields)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE staged AS
+        SELECT
+            file_row_number + 1 AS row_number,
+            CAST(to_json(src) AS VARCHAR) AS record,
+            false AS malformed,
+            {select}
+        FROM read_parquet($path, file_row_number = true) AS src
+        """,
+        {"path": str(path)},
+    )
+
+
+def _check_columns(path: Path, kind: str, columns: list[str]) -> None:
+    missing = [c for c in REQUIRED[kind] if c not in columns]
+    if missing:
+        raise InputFileError(
+            f"{path}: missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(c) for c in missing)} (a {kind} file needs {', '.join(REQUIRED[kind])})"
+        )

@@ -1,0 +1,43 @@
+-- Parsing rules of SPEC §2, shared by every input kind.
+
+-- Epoch numbers above 10^11 are milliseconds, else seconds; fractions kept to the microsecond.
+-- Anything else is ISO-8601; without an offset it is UTC (the session time zone is UTC).
+CREATE OR REPLACE TEMP MACRO parse_ts(s) AS
+    CASE
+        WHEN s IS NULL OR trim(s) = '' THEN NULL
+        WHEN regexp_full_match(trim(s), '[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?') THEN
+            CASE
+                WHEN abs(try_cast(trim(s) AS DECIMAL(38, 6))) > 1e11
+                    THEN make_timestamp(CAST(round(try_cast(trim(s) AS DECIMAL(38, 6)) * 1000) AS BIGINT))
+                ELSE make_timestamp(CAST(round(try_cast(trim(s) AS DECIMAL(38, 6)) * 1000000) AS BIGINT))
+            END
+        ELSE CAST(try_cast(trim(s) AS TIMESTAMPTZ) AS TIMESTAMP)
+    END;
+
+CREATE OR REPLACE TEMP MACRO parse_direction(s) AS
+    CASE
+        WHEN lower(trim(s)) IN ('long', 'buy', 'bullish', '1', '+1', '1.0') THEN 1
+        WHEN lower(trim(s)) IN ('short', 'sell', 'bearish', '-1', '-1.0') THEN -1
+    END;
+
+-- A finite number, else NULL (NaN and infinities are not values a log should carry).
+CREATE OR REPLACE TEMP MACRO parse_number(s) AS
+    CASE
+        WHEN isfinite(try_cast(trim(s) AS DOUBLE)) THEN try_cast(trim(s) AS DOUBLE)
+    END;
+
+CREATE OR REPLACE TEMP MACRO is_blank(s) AS s IS NULL OR trim(s) = '';
+
+-- Components: a JSON object of numbers. NULL when it is not one.
+CREATE OR REPLACE TEMP MACRO parse_components(s) AS
+    CASE
+        WHEN json_valid(s) AND json_type(CAST(s AS JSON)) = 'OBJECT'
+            AND list_bool_and(list_transform(
+                map_values(try_cast(CAST(s AS JSON) AS MAP(VARCHAR, JSON))),
+                lambda v: coalesce(json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE'), false)
+            )) IS NOT false
+        THEN map_from_entries(list_sort(list_transform(
+            map_entries(try_cast(CAST(s AS JSON) AS MAP(VARCHAR, JSON))),
+            lambda e: {'key': e.key, 'value': CAST(e.value AS DOUBLE)}
+        )))
+    END;
