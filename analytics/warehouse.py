@@ -83,9 +83,9 @@ def init_warehouse(path: Path) -> str:
 
 
 @contextmanager
-def connect(path: Path, *, read_only: bool = False, create: bool = False) -> Iterator[
-    duckdb.DuckDBPyConnection
-]:
+def connect(
+    path: Path, *, read_only: bool = False, create: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a warehouse at the current schema revision.
 
     Writers upgrade an older schema in place (and create the file when `create`); readers

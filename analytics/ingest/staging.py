@@ -17,7 +17,13 @@ import polars as pl
 from analytics.errors import InputFileError
 from analytics.warehouse import fetch_one
 
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
 
 _DECISION_FIELDS = (
     "decision_id", "ts", "symbol", "direction", "entry_score", "components", "notional",
@@ -132,11 +138,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, 
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields: tuple[str, ...]):
-    frame = (
-        pl.scan_csv(path, infer_schema=False)
-        .with_row_index("row_number", offset=1)
-        .collect()
-    )
+    frame = pl.scan_csv(path, infer_schema=False).with_row_index("row_number", offset=1).collect()
     _check_columns(path, kind, frame.columns)
     frame = frame.filter(~pl.all_horizontal(pl.exclude("row_number").is_null()))
     select = ", ".join(f"{f}" if f in frame.columns else f"CAST(NULL AS VARCHAR) AS {f}"

@@ -1,0 +1,120 @@
+"""Sizing grid (SPEC §9): size multipliers per entry_score bucket, and the update."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from analytics.config import Settings
+from analytics.learning.state import state_row
+from analytics.learning.update import (
+    Candidate,
+    Guard,
+    closeness,
+    gradual_step,
+    guarded_choice,
+)
+from analytics.metrics import cell_metrics, objective_value
+from analytics.warehouse import fetch_one, load_sql
+
+CURRENT_CELL = 0  # every bucket at its multiplier from before the run
+
+
+@dataclass(frozen=True)
+class SizingGrid:
+    cells: pl.DataFrame  # cell_id, bucket, score_lo, score_hi, multiplier, §6 metrics
+    edges: list[float]
+    multipliers_before: list[float]  # by bucket
+    population: np.ndarray  # decision_idx of executed trades
+    outcomes: str = "sizing_cell_outcomes"
+
+
+def bucket_edges(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[float] | None:
+    """Configured inner edges, else the entry_score quartiles; None without executed trades."""
+    if settings.score_buckets:
+        return list(settings.score_buckets)
+    edges = fetch_one(con, load_sql("learning/entry_score_quartiles"))[0]
+    return list(edges) if edges is not None else None
+
+
+def compute_sizing_grid(
+    con: duckdb.DuckDBPyConnection, settings: Settings, multipliers: dict[int, float]
+) -> SizingGrid | None:
+    edges = bucket_edges(con, settings)
+    if edges is None:
+        return None
+    before = [multipliers.get(b, 1.0) for b in range(len(edges) + 1)]
+    bounds = [None, *edges, None]
+    cells = [(CURRENT_CELL, -1, None, None, None)] + [
+        (i, b, bounds[b], bounds[b + 1], float(m))
+        for i, (b, m) in enumerate(
+            itertools.product(range(len(edges) + 1), settings.size_multipliers), start=1
+        )
+    ]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sizing_cells (cell_id INTEGER, bucket INTEGER, "
+        "score_lo DOUBLE, score_hi DOUBLE, multiplier DOUBLE)"
+    )
+    con.executemany("INSERT INTO sizing_cells VALUES (?, ?, ?, ?, ?)", [list(c) for c in cells])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sizing_cell_outcomes AS "
+        + load_sql("learning/sizing_cell_outcomes"),
+        {"edges": edges, "multipliers_before": before},
+    )
+    metrics = cell_metrics(con, "sizing_cells", "sizing_cell_outcomes")
+    keys = con.sql("SELECT * FROM sizing_cells").pl()
+    population = con.execute(
+        "SELECT decision_idx FROM run_decisions WHERE kind = 'executed'"
+    ).fetchnumpy()["decision_idx"]
+    return SizingGrid(
+        cells=keys.join(metrics, on="cell_id").sort("cell_id"),
+        edges=edges,
+        multipliers_before=before,
+        population=population,
+    )
+
+
+def learn_multipliers(
+    con: duckdb.DuckDBPyConnection, grid: SizingGrid, settings: Settings
+) -> list[dict]:
+    """One learned_state row per bucket: M_b ← M_b + learning_rate·(m* − M_b)."""
+    rows = grid.cells.to_dicts()
+    current_row = next(r for r in rows if r["cell_id"] == CURRENT_CELL)
+    guard = Guard(con, grid.outcomes, grid.population, settings)
+    learned = []
+    for bucket, before in enumerate(grid.multipliers_before):
+        current = Candidate(
+            CURRENT_CELL, before, current_row["n"], objective_value(current_row, settings.objective),
+            closeness(0.0),
+        )  # fmt: skip
+        cells = [r for r in rows if r["bucket"] == bucket]
+        candidates = [
+            Candidate(
+                r["cell_id"],
+                r["multiplier"],
+                r["n"],
+                objective_value(r, settings.objective),
+                closeness(abs(r["multiplier"] - before)),
+            )  # fmt: skip
+            for r in cells
+        ]
+        choice = guarded_choice(candidates, current, guard)
+        best = choice.best.value if choice.best else None
+        after = gradual_step(before, best, settings.learning_rate) if choice.applied else before
+        learned.append(
+            state_row(
+                "multiplier",
+                str(bucket),
+                before,
+                best,
+                after,
+                choice,
+                score_lo=cells[0]["score_lo"],
+                score_hi=cells[0]["score_hi"],
+            )  # fmt: skip
+        )
+    return learned

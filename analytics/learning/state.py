@@ -1,0 +1,137 @@
+"""The bot's learned state: where each run starts from, and the JSON the bot reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from analytics.config import Settings
+from analytics.learning.update import Choice
+from analytics.warehouse import query_rows
+
+
+@dataclass(frozen=True)
+class StateBefore:
+    """The settings a run starts from: the previous version's `after`, else the defaults."""
+
+    weights: dict[str, float]
+    multipliers: dict[int, float]
+    entry_delay_min: float
+    hold_min: float
+    from_run: int | None
+
+
+def state_before(
+    con: duckdb.DuckDBPyConnection, settings: Settings, components: list[str]
+) -> StateBefore:
+    rows = query_rows(con, "SELECT run_id, kind, name, after FROM latest.learned_state")
+    after = {(r["kind"], r["name"]): r["after"] for r in rows}
+    weights = {
+        c: after.get(("weight", c), settings.initial_weights.get(c, 1.0)) for c in components
+    }
+    multipliers = {int(name): v for (kind, name), v in after.items() if kind == "multiplier"}
+    return StateBefore(
+        weights=weights,
+        multipliers=multipliers,
+        entry_delay_min=after.get(("timing", "entry_delay_min"), 0.0),
+        hold_min=after.get(("timing", "hold_min"), float(settings.default_hold_min)),
+        from_run=rows[0]["run_id"] if rows else None,
+    )
+
+
+def state_row(
+    kind: str,
+    name: str,
+    before: float,
+    best: float | None,
+    after: float,
+    choice: Choice,
+    score_lo: float | None = None,
+    score_hi: float | None = None,
+) -> dict:
+    """A learned_state row (SPEC §10) with the guard's findings."""
+    return {
+        "kind": kind,
+        "name": name,
+        "before": before,
+        "best": best,
+        "after": after,
+        "n": choice.best.n if choice.best else None,
+        "significant": choice.significant,
+        "applied": choice.applied,
+        "gain": choice.gain,
+        "gain_lo": choice.gain_lo,
+        "gain_hi": choice.gain_hi,
+        "score_lo": score_lo,
+        "score_hi": score_hi,
+        "note": choice.note,
+    }
+
+
+def state_document(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> dict:
+    """The learned state of a version (default: latest) as the bot reads it."""
+    if run_id is None:
+        found = query_rows(con, "SELECT max(run_id) AS r FROM runs WHERE published")
+        run_id = found[0]["r"] if found else None
+    rows = query_rows(
+        con,
+        "SELECT * FROM history.learned_state WHERE run_id = ? ORDER BY kind, name",
+        [run_id],
+    )
+    run = query_rows(con, "SELECT finished_at FROM runs WHERE run_id = ?", [run_id])
+    multipliers = sorted(
+        (r for r in rows if r["kind"] == "multiplier"), key=lambda r: int(r["name"])
+    )
+    return {
+        "run_id": run_id,
+        "generated_at": run[0]["finished_at"].replace(tzinfo=UTC).isoformat() if run else None,
+        "weights": {r["name"]: r["after"] for r in rows if r["kind"] == "weight"},
+        "multipliers": [
+            {
+                "bucket": int(r["name"]),
+                "score_lo": r["score_lo"],
+                "score_hi": r["score_hi"],
+                "multiplier": r["after"],
+            }
+            for r in multipliers
+        ],
+        "bucket_edges": [r["score_lo"] for r in multipliers[1:]],
+        "timing": {r["name"]: r["after"] for r in rows if r["kind"] == "timing"},
+        "not_applied": {
+            f"{r['kind']}:{r['name']}": r["note"]
+            for r in rows
+            if not r["applied"] and r["best"] is not None and r["best"] != _neutral(r)
+        },
+    }
+
+
+def _neutral(row: dict) -> float:
+    """The best value that means 'keep the setting' (0 variation for weights)."""
+    return 0.0 if row["kind"] == "weight" else row["before"]
+
+
+def write_state_json(path: Path, document: dict) -> None:
+    """Write atomically (temp file in the same folder, then rename): a bot polling the file
+    never reads half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(document, fh, indent=2, default=str)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,45 @@
+"""The timing recommendation (SPEC §7): the best cell of population `all`, moved gradually."""
+
+from __future__ import annotations
+
+import duckdb
+
+from analytics.config import Settings
+from analytics.learning.state import state_row
+from analytics.learning.update import Candidate, Guard, gradual_step, guarded_choice
+from analytics.metrics import objective_value
+from analytics.scenarios.timing import TimingGrid
+
+
+def learn_timing(
+    con: duckdb.DuckDBPyConnection,
+    grid: TimingGrid,
+    settings: Settings,
+    before: tuple[float, float],
+) -> list[dict]:
+    """Rows for entry_delay_min and hold_min; ties go to the smallest |Δdelay| + |Δhold|, then
+    the smaller delay, then the shorter hold."""
+    delay0, hold0 = before
+    rows = grid.cells.filter(population="all").to_dicts()
+
+    def candidate(r: dict, value: tuple[float, float]) -> Candidate:
+        d, h = value
+        return Candidate(
+            cell_id=r["cell_id"],
+            value=value,
+            n=r["n"],
+            objective=objective_value(r, settings.objective),
+            closeness=(round(abs(d - delay0) + abs(h - hold0), 12), d, h),
+        )
+
+    current_row = next(r for r in rows if r["cell_id"] == grid.current_all_cell)
+    current = candidate(current_row, (delay0, hold0))
+    candidates = [candidate(r, (r["entry_delay_min"], r["hold_min"])) for r in rows if r["in_grid"]]
+    population = con.execute("SELECT decision_idx FROM run_decisions").fetchnumpy()["decision_idx"]
+    choice = guarded_choice(candidates, current, Guard(con, grid.outcomes, population, settings))
+    best = choice.best.value if choice.best else (None, None)
+    learned = []
+    for name, start, target in (("entry_delay_min", delay0, best[0]), ("hold_min", hold0, best[1])):
+        after = gradual_step(start, target, settings.learning_rate) if choice.applied else start
+        learned.append(state_row("timing", name, start, target, after, choice))
+    return learned

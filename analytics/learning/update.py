@@ -1,0 +1,120 @@
+"""Picking the best cell (SPEC §6 rules) and moving a setting gradually toward it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+DISTANCE_DECIMALS = 12  # |v| or |m − M| equal to 12 decimals count as equally close
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One grid cell competing to be the best setting."""
+
+    cell_id: int
+    value: float | tuple[float, float]
+    n: int
+    objective: float | None
+    closeness: tuple  # smaller = closer to the current setting; ties broken by list order
+
+
+def objectives_equal(a: float, b: float) -> bool:
+    """Within 1e-9·max(1, |a|, |b|) of each other (SPEC §6)."""
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def pick_best(candidates: Sequence[Candidate], min_samples: int) -> Candidate | None:
+    """Highest objective among cells with n >= min_samples; a null objective ranks last; ties go
+    to the cell closest to the current setting, then to the earlier one in the configured list."""
+    eligible = [c for c in candidates if c.n >= min_samples]
+    if not eligible:
+        return None
+    ranked = [c for c in eligible if _is_number(c.objective)]
+    if ranked:
+        top = max(c.objective for c in ranked)
+        eligible = [c for c in ranked if objectives_equal(c.objective, top)]
+    order = {id(c): i for i, c in enumerate(candidates)}
+    return min(eligible, key=lambda c: (c.closeness, order[id(c)]))
+
+
+def closeness(distance: float) -> tuple:
+    return (round(distance, DISTANCE_DECIMALS),)
+
+
+def gradual_step(before: float, best: float, learning_rate: float) -> float:
+    """after = before + learning_rate·(best − before): a tenth of the way by default."""
+    return before + learning_rate * (best - before)
+
+
+def _is_number(x: float | None) -> bool:
+    return x is not None and not math.isnan(x)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The outcome of one guarded update: what was best, whether it is applied and why."""
+
+    best: Candidate | None
+    applied: bool
+    significant: bool | None = None
+    gain: float | None = None
+    gain_lo: float | None = None
+    gain_hi: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What the significance test needs: the grid's outcomes and the population resampled."""
+
+    con: object
+    outcomes: str
+    population: object  # np.ndarray of decision_idx
+    settings: object  # analytics.config.Settings
+
+
+def guarded_choice(
+    candidates: Sequence[Candidate],
+    current: Candidate,
+    guard: Guard,
+) -> Choice:
+    """Pick the best cell, then apply it only if it differs from the current setting and, with
+    require_significance, its paired-bootstrap gain over the current setting is above 0.
+
+    `current` is the current setting scored as a cell of the same grid (its value is the
+    setting: 0 variation, the multiplier before, the timing before)."""
+    from analytics.learning.bootstrap import paired_gain_interval
+
+    s = guard.settings
+    best = pick_best(candidates, s.min_samples)
+    if best is None:
+        return Choice(None, False, note=f"no cell has min_samples={s.min_samples} outcomes")
+    gain = None
+    if _is_number(best.objective) and _is_number(current.objective):
+        gain = best.objective - current.objective
+    if best.value == current.value:
+        return Choice(best, False, gain=gain, note="the current setting is best")
+    if not s.require_significance:
+        return Choice(best, True, gain=gain, note="applied (significance not required)")
+    lo, hi = paired_gain_interval(
+        guard.con,
+        guard.outcomes,
+        guard.population,
+        best.cell_id,
+        current.cell_id,
+        objective=s.objective,
+        samples=s.bootstrap_samples,
+        confidence=s.confidence,
+        seed=s.bootstrap_seed,
+    )
+    significant = lo > 0
+    note = (
+        "applied"
+        if significant
+        else (
+            f"not significant: {s.confidence:.0%} interval of the gain [{lo:.4g}, {hi:.4g}] includes 0"
+        )
+    )
+    return Choice(best, significant, significant, gain, lo, hi, note)

@@ -1,0 +1,102 @@
+"""Weight variation grid (SPEC §8): each component's weight at -50%…+50%, and the update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from analytics.config import Settings
+from analytics.learning.state import state_row
+from analytics.learning.update import Candidate, Guard, closeness, guarded_choice
+from analytics.metrics import cell_metrics, objective_value
+from analytics.warehouse import load_sql
+
+CURRENT_CELL = 0
+
+
+@dataclass(frozen=True)
+class WeightGrid:
+    cells: pl.DataFrame  # cell_id, component, variation, weight, §6 metrics (cell 0 = current)
+    components: list[str]
+    weights_before: dict[str, float]
+    population: np.ndarray  # decision_idx of every decision a variation could take
+    outcomes: str = "weight_cell_outcomes"
+
+
+def components_seen(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The sorted union of component keys over all loaded decisions."""
+    rows = con.execute(
+        "SELECT DISTINCT unnest(map_keys(components)) AS c FROM run_decisions ORDER BY c"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def compute_weight_grid(
+    con: duckdb.DuckDBPyConnection, settings: Settings, weights_before: dict[str, float]
+) -> WeightGrid:
+    components = components_seen(con)
+    base = [weights_before[c] for c in components]
+    cells = [(CURRENT_CELL, None, 0.0, None, base)]
+    for i, component in enumerate(components):
+        for v in settings.weight_variations:
+            varied = list(base)
+            varied[i] = base[i] * (1 + v)
+            cells.append((len(cells), component, float(v), varied[i], varied))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE weight_cells "
+        "(cell_id INTEGER, component VARCHAR, variation DOUBLE, weight DOUBLE, weights DOUBLE[])"
+    )
+    con.executemany("INSERT INTO weight_cells VALUES (?, ?, ?, ?, ?)", [list(c) for c in cells])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE weight_cell_outcomes AS "
+        + load_sql("learning/weight_cell_outcomes"),
+        {
+            "components": components,
+            "score_block_reasons": list(settings.score_block_reasons),
+            "score_threshold": settings.score_threshold,
+        },
+    )
+    metrics = cell_metrics(con, "weight_cells", "weight_cell_outcomes")
+    keys = con.sql("SELECT cell_id, component, variation, weight FROM weight_cells").pl()
+    population = con.execute(
+        "SELECT decision_idx FROM run_decisions "
+        "WHERE kind = 'executed' OR list_contains($reasons, reason)",
+        {"reasons": list(settings.score_block_reasons)},
+    ).fetchnumpy()["decision_idx"]
+    return WeightGrid(
+        cells=keys.join(metrics, on="cell_id").sort("cell_id"),
+        components=components,
+        weights_before=weights_before,
+        population=population,
+    )
+
+
+def learn_weights(
+    con: duckdb.DuckDBPyConnection, grid: WeightGrid, settings: Settings
+) -> list[dict]:
+    """One learned_state row per component: W_c ← W_c·(1 + learning_rate·v*)."""
+    rows_by_cell = {r["cell_id"]: r for r in grid.cells.to_dicts()}
+    current = _candidate(rows_by_cell[CURRENT_CELL], settings)
+    guard = Guard(con, grid.outcomes, grid.population, settings)
+    learned = []
+    for component in grid.components:
+        cells = [r for r in rows_by_cell.values() if r["component"] == component]
+        choice = guarded_choice([_candidate(r, settings) for r in cells], current, guard)
+        before = grid.weights_before[component]
+        best_v = choice.best.value if choice.best else None
+        after = before * (1 + settings.learning_rate * best_v) if choice.applied else before
+        learned.append(state_row("weight", component, before, best_v, after, choice))
+    return learned
+
+
+def _candidate(row: dict, settings: Settings) -> Candidate:
+    return Candidate(
+        cell_id=row["cell_id"],
+        value=row["variation"],
+        n=row["n"],
+        objective=objective_value(row, settings.objective),
+        closeness=closeness(abs(row["variation"])),
+    )

@@ -1,0 +1,37 @@
+"""SPEC §6 metrics of grid cells, and the objective that ranks them."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from analytics.warehouse import load_sql
+
+METRIC_COLUMNS = (
+    "n", "n_unresolved", "total_pnl", "weighted_pnl", "mean_ret", "win_rate", "sharpe",
+    "max_drawdown",
+)  # fmt: skip
+DRAWDOWN_FLOOR = 1e-9
+
+
+def cell_metrics(con: duckdb.DuckDBPyConnection, cells: str, outcomes: str) -> pl.DataFrame:
+    """Metrics per cell_id of temp table `cells` over the rows of temp table `outcomes`.
+
+    `outcomes` has (cell_id, resolved, pnl, ret, weight, exit_t); every cell gets a row.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP VIEW grid_cells AS SELECT cell_id FROM {cells}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW cell_outcomes AS SELECT * FROM {outcomes}")
+    frame = con.sql(load_sql("metrics/cell_metrics")).pl()
+    return frame.with_columns(
+        pl.col("n", "n_unresolved").cast(pl.Int64),
+        pl.col("total_pnl", "weighted_pnl", "mean_ret", "win_rate", "sharpe", "max_drawdown").cast(
+            pl.Float64
+        ),
+    )
+
+
+def objective_value(metrics: dict, objective: str) -> float | None:
+    """The number that ranks cells: sharpe, weighted_pnl or pnl_over_drawdown (SPEC §6)."""
+    if objective == "pnl_over_drawdown":
+        return metrics["weighted_pnl"] / max(metrics["max_drawdown"], DRAWDOWN_FLOOR)
+    return metrics[objective]

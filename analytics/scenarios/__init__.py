@@ -1,0 +1,1 @@
+"""Replay of decisions against price history: price_at, counterfactuals, the timing grid."""

@@ -1,0 +1,51 @@
+"""Inputs every scenario reads, prepared once per run as temp tables of the run's connection."""
+
+from __future__ import annotations
+
+import duckdb
+
+from analytics.config import Settings
+from analytics.warehouse import load_sql
+
+
+def prepare_run_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """run_decisions (with notional, weight, realized outcome), scenario_bars, horizons."""
+    con.execute(load_sql("scenarios/macros"))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE run_decisions AS {load_sql('scenarios/decisions')}",
+        {
+            "default_notional": settings.default_notional,
+            "counterfactual_weight": settings.counterfactual_weight,
+        },
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE scenario_bars AS {load_sql('scenarios/bars')}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE scenario_horizons AS " + load_sql("scenarios/symbol_horizons")
+    )
+
+
+DECISION_SETS = {
+    "all": "SELECT * FROM run_decisions",
+    "blocked": "SELECT * FROM run_decisions WHERE kind = 'blocked'",
+}
+
+
+def replay(
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    decisions: str,
+    cells: list[tuple[int, float, float]],
+    settings: Settings,
+) -> None:
+    """Temp table `target`: SPEC §4 outcome of each decision of a set under each
+    (cell_id, entry_delay_min, hold_min), all lookups in one set-based query."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW scenario_decisions AS {DECISION_SETS[decisions]}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE scenario_cells "
+        "(cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE)"
+    )
+    con.executemany("INSERT INTO scenario_cells VALUES (?, ?, ?)", [list(c) for c in cells])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {target} AS {load_sql('scenarios/outcomes')}",
+        {"max_staleness_min": settings.max_staleness_min, "cost_ret": settings.cost_ret},
+    )

@@ -1,0 +1,29 @@
+-- Which decisions each weight variation takes, with their outcomes (SPEC §8).
+-- score'_i = Σ_k W'_k·x_ik is one dot product per (decision, cell): a matrix product in SQL.
+-- A decision is taken iff score' >= θ and it is executed or blocked for a score reason;
+-- executed trades bring their realized outcome, blocked ones their counterfactual.
+WITH population AS (
+    SELECT
+        d.decision_idx,
+        d.weight,
+        list_transform($components, lambda k: coalesce(d.components[k], 0.0)) AS x,
+        if(d.kind = 'executed', d.realized_pnl IS NOT NULL, cf.status = 'ok') AS resolved,
+        if(d.kind = 'executed', d.realized_pnl, cf.pnl) AS pnl,
+        if(d.kind = 'executed', d.realized_ret, cf.ret) AS ret,
+        if(d.kind = 'executed', d.realized_exit_t, cf.exit_t) AS exit_t
+    FROM run_decisions AS d
+    LEFT JOIN counterfactual_outcomes AS cf USING (decision_idx)
+    WHERE d.kind = 'executed' OR list_contains($score_block_reasons, d.reason)
+)
+
+SELECT
+    c.cell_id,
+    p.resolved,
+    p.pnl,
+    p.ret,
+    p.weight,
+    p.exit_t,
+    p.decision_idx
+FROM population AS p
+CROSS JOIN weight_cells AS c
+WHERE list_dot_product(p.x, c.weights) >= $score_threshold

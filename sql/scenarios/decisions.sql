@@ -1,0 +1,25 @@
+-- Every loaded decision with what scenarios need: its notional (default applied), its learning
+-- weight (executed 1, blocked counterfactual_weight, SPEC §5) and its realized outcome (SPEC §2).
+SELECT
+    CAST(row_number() OVER (ORDER BY decision_id) - 1 AS INTEGER) AS decision_idx,
+    decision_id,
+    kind,
+    ts,
+    symbol,
+    direction,
+    entry_score,
+    components,
+    reason,
+    coalesce(notional, $default_notional) AS notional,
+    if(kind = 'executed', 1.0, $counterfactual_weight) AS weight,
+    exit_ts AS realized_exit_t,
+    CASE
+        WHEN kind = 'executed' AND exit_ts IS NOT NULL AND exit_price IS NOT NULL
+            THEN coalesce(pnl, direction * (exit_price - entry_price) * qty - fees)
+    END AS realized_pnl,
+    CASE
+        WHEN kind = 'executed' AND exit_ts IS NOT NULL AND exit_price IS NOT NULL
+            THEN coalesce(pnl, direction * (exit_price - entry_price) * qty - fees)
+                / (entry_price * qty)
+    END AS realized_ret
+FROM raw.decisions

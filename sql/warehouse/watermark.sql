@@ -1,0 +1,7 @@
+-- What a run saw of its inputs, recorded with the run.
+SELECT
+    (SELECT count(*) FROM raw.decisions) AS decisions,
+    (SELECT count(*) FROM raw.prices) AS prices,
+    (SELECT count(*) FROM raw.files) AS files,
+    (SELECT max(ts) FROM raw.decisions) AS last_decision_ts,
+    (SELECT max(available_at) FROM raw.prices) AS last_price_available_at
