@@ -202,7 +202,7 @@ def versions(limit: int, fmt: str) -> None:
 @click.argument("query")
 @format_option
 def sql(query: str, fmt: str) -> None:
-    """Run a read-only SQL QUERY against the warehouse (schemas raw, history, latest; table runs)."""
+    """Run a read-only SQL QUERY (schemas raw, history, latest; tables runs, run_components)."""
     from analytics.sql_access import run_query
 
     columns, rows = run_query(_warehouse(), query)

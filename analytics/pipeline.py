@@ -8,6 +8,7 @@ and its `running` row is marked interrupted by the next run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -310,10 +311,8 @@ def _mark_interrupted_runs(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _fail_run(con: duckdb.DuckDBPyConnection, run_id: int, exc: BaseException) -> None:
-    try:
+    with contextlib.suppress(duckdb.Error):  # no transaction may be open
         con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # no transaction was open
     con.execute(
         "UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ?",
         [now_utc(), _one_line(exc), run_id],

@@ -17,7 +17,7 @@ LOCK_RETRY_SEC = 30.0
 
 
 def _resource_dir(name: str) -> Path:
-    """sql/ and migrations/ live at the project root; a built wheel carries them as _sql/_migrations."""
+    """sql/ and migrations/ sit at the project root; a wheel carries them as _sql/_migrations."""
     for candidate in (_PACKAGE_DIR.parent / name, _PACKAGE_DIR / f"_{name}"):
         if candidate.is_dir():
             return candidate

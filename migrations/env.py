@@ -1,4 +1,4 @@
-"""Alembic environment for the tradelens DuckDB warehouse (run through SQLAlchemy + duckdb-engine)."""
+"""Alembic environment for the tradelens DuckDB warehouse (SQLAlchemy + duckdb-engine)."""
 
 from __future__ import annotations
 

@@ -190,5 +190,6 @@ def _check_columns(path: Path, kind: str, columns: list[str]) -> None:
     if missing:
         raise InputFileError(
             f"{path}: missing column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(repr(c) for c in missing)} (a {kind} file needs {', '.join(REQUIRED[kind])})"
+            f"{', '.join(repr(c) for c in missing)} "
+            f"(a {kind} file needs {', '.join(REQUIRED[kind])})"
         )

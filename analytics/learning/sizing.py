@@ -88,9 +88,12 @@ def learn_multipliers(
     learned = []
     for bucket, before in enumerate(grid.multipliers_before):
         current = Candidate(
-            CURRENT_CELL, before, current_row["n"], objective_value(current_row, settings.objective),
-            closeness(0.0),
-        )  # fmt: skip
+            cell_id=CURRENT_CELL,
+            value=before,
+            n=current_row["n"],
+            objective=objective_value(current_row, settings.objective),
+            closeness=closeness(0.0),
+        )
         cells = [r for r in rows if r["bucket"] == bucket]
         candidates = [
             Candidate(
@@ -99,7 +102,7 @@ def learn_multipliers(
                 r["n"],
                 objective_value(r, settings.objective),
                 closeness(abs(r["multiplier"] - before)),
-            )  # fmt: skip
+            )
             for r in cells
         ]
         choice = guarded_choice(candidates, current, guard)
@@ -115,6 +118,6 @@ def learn_multipliers(
                 choice,
                 score_lo=cells[0]["score_lo"],
                 score_hi=cells[0]["score_hi"],
-            )  # fmt: skip
+            )
         )
     return learned

@@ -114,7 +114,8 @@ def guarded_choice(
         "applied"
         if significant
         else (
-            f"not significant: {s.confidence:.0%} interval of the gain [{lo:.4g}, {hi:.4g}] includes 0"
+            f"not significant: the {s.confidence:.0%} interval of the gain "
+            f"[{lo:.4g}, {hi:.4g}] reaches 0"
         )
     )
     return Choice(best, significant, significant, gain, lo, hi, note)
