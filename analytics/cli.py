@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from analytics.cli_support import (
+    config_option,
+    current_warehouse,
+    example,
+    format_option,
+    progress_bar,
+)
 from analytics.config import Settings, load_settings, warehouse_path
 from analytics.errors import TradelensError
-from analytics.output import FORMATS, err_console, write_rows
+from analytics.output import err_console, write_rows
 
 EXAMPLES = {
     "init": "tradelens init",
@@ -24,32 +28,6 @@ EXAMPLES = {
     "state": "tradelens state --out state/learned_state.json",
     "demo": "tradelens demo --seed 7",
 }
-
-
-def format_option(f: Callable) -> Callable:
-    """The same --format option on every command that prints rows."""
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default="table",
-        show_default=True,
-        help="table for people, csv or json for machines",
-    )(f)
-
-
-def config_option(f: Callable) -> Callable:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="TOML settings (default: ./tradelens.toml if present, else built-in defaults)",
-    )(f)
-
-
-def example(name: str) -> str:
-    return f"\b\nExample:\n  {EXAMPLES[name]}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,20 +48,16 @@ def cli(ctx: click.Context, warehouse: str | None, debug: bool) -> None:
     ctx.obj = {"warehouse": warehouse_path(warehouse), "debug": debug}
 
 
-def _warehouse() -> Path:
-    return click.get_current_context().obj["warehouse"]
-
-
-@cli.command(epilog=example("init"))
+@cli.command(epilog=example(EXAMPLES["init"]))
 def init() -> None:
     """Create the warehouse file (if needed) and bring its schema to the current revision."""
     from analytics.warehouse import init_warehouse
 
-    revision = init_warehouse(_warehouse())
-    click.echo(f"warehouse {_warehouse()} ready (schema revision {revision})")
+    revision = init_warehouse(current_warehouse())
+    click.echo(f"warehouse {current_warehouse()} ready (schema revision {revision})")
 
 
-@cli.command(epilog=example("ingest"))
+@cli.command(epilog=example(EXAMPLES["ingest"]))
 @click.argument("kind", type=click.Choice(["prices", "trades", "blocked"]))
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -112,7 +86,7 @@ def ingest(
 
     parse_interval(interval)  # a bad --interval is a usage error before any work
     reports, failures = [], []
-    with connect(_warehouse(), create=True) as con, _progress() as progress:
+    with connect(current_warehouse(), create=True) as con, progress_bar() as progress:
         for name in files:
             task = progress.add_task(f"{Path(name).name}: starting", total=4)
 
@@ -146,7 +120,7 @@ def ingest(
         sys.exit(1)
 
 
-@cli.command(epilog=example("run"))
+@cli.command(epilog=example(EXAMPLES["run"]))
 @config_option
 @format_option
 def run(config_path: str | None, fmt: str) -> None:
@@ -154,7 +128,7 @@ def run(config_path: str | None, fmt: str) -> None:
     _recompute(load_settings(config_path), fmt, trigger="run")
 
 
-@cli.command(epilog=example("counterfactual"))
+@cli.command(epilog=example(EXAMPLES["counterfactual"]))
 @config_option
 @format_option
 def counterfactual(config_path: str | None, fmt: str) -> None:
@@ -166,7 +140,7 @@ def _recompute(settings: Settings, fmt: str, trigger: str, only: tuple[str, ...]
     from analytics.pipeline import COMPONENTS, run_cycle
     from analytics.warehouse import connect
 
-    with connect(_warehouse(), create=True) as con, _progress() as progress:
+    with connect(current_warehouse(), create=True) as con, progress_bar() as progress:
         task = progress.add_task("starting", total=len(COMPONENTS) + 2)
         result = run_cycle(
             con,
@@ -186,7 +160,7 @@ def _recompute(settings: Settings, fmt: str, trigger: str, only: tuple[str, ...]
         raise TradelensError(f"run {result.run_id} failed: {result.error}")
 
 
-@cli.command(epilog=example("versions"))
+@cli.command(epilog=example(EXAMPLES["versions"]))
 @click.option("--limit", default=20, show_default=True, help="newest runs to list")
 @format_option
 def versions(limit: int, fmt: str) -> None:
@@ -194,22 +168,22 @@ def versions(limit: int, fmt: str) -> None:
     from analytics.sql_access import run_query
     from analytics.warehouse import load_sql
 
-    columns, rows = run_query(_warehouse(), load_sql("warehouse/versions"), {"limit": limit})
+    columns, rows = run_query(current_warehouse(), load_sql("warehouse/versions"), {"limit": limit})
     write_rows(columns, rows, fmt, title="versions")
 
 
-@cli.command(epilog=example("sql"))
+@cli.command(epilog=example(EXAMPLES["sql"]))
 @click.argument("query")
 @format_option
 def sql(query: str, fmt: str) -> None:
     """Run a read-only SQL QUERY (schemas raw, history, latest; tables runs, run_components)."""
     from analytics.sql_access import run_query
 
-    columns, rows = run_query(_warehouse(), query)
+    columns, rows = run_query(current_warehouse(), query)
     write_rows(columns, rows, fmt)
 
 
-@cli.command(epilog=example("state"))
+@cli.command(epilog=example(EXAMPLES["state"]))
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
@@ -224,7 +198,7 @@ def state(out: str | None, run_id: int | None) -> None:
     from analytics.learning.state import state_document, write_state_json
     from analytics.warehouse import connect
 
-    with connect(_warehouse(), read_only=True) as con:
+    with connect(current_warehouse(), read_only=True) as con:
         document = state_document(con, run_id)
     if document["run_id"] is None:
         raise TradelensError("no published version yet: run `tradelens run` first")
@@ -235,7 +209,7 @@ def state(out: str | None, run_id: int | None) -> None:
         click.echo(json.dumps(document, indent=2, default=str))
 
 
-@cli.command(epilog=example("demo"))
+@cli.command(epilog=example(EXAMPLES["demo"]))
 @click.option("--seed", default=7, show_default=True, help="seed of the generated market and bot")
 @click.option(
     "--dir",
@@ -252,18 +226,16 @@ def demo(seed: int, demo_dir: str) -> None:
     run_demo(Path(demo_dir), seed)
 
 
-@contextmanager
-def _progress() -> Iterator[Progress]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        yield progress
+def _register_layer_commands() -> None:
+    """The outputs and service layers bring their own commands (each module owns its CLI)."""
+    from analytics.outputs.commands import COMMANDS as output_commands
+    from analytics.service.commands import COMMANDS as service_commands
+
+    for command in (*output_commands, *service_commands):
+        cli.add_command(command)
+
+
+_register_layer_commands()
 
 
 def main() -> None:

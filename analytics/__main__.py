@@ -1,0 +1,5 @@
+"""`python -m analytics` is the `tradelens` command."""
+
+from analytics.cli import main
+
+main()

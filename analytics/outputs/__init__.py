@@ -1,0 +1,1 @@
+"""What tradelens gives people and tools: exports, the HTML report, the trader's summary."""

@@ -1,0 +1,1 @@
+"""The long-running service: scheduler, inbox pickup, /health and /metrics."""
