@@ -113,9 +113,6 @@ def guarded_choice(
     note = (
         "applied"
         if significant
-        else (
-            f"not significant: the {s.confidence:.0%} interval of the gain "
-            f"[{lo:.4g}, {hi:.4g}] reaches 0"
-        )
+        else (f"not significant ({s.confidence:.0%} CI of gain {lo:.3g}..{hi:.3g})")
     )
     return Choice(best, significant, significant, gain, lo, hi, note)
