@@ -34,7 +34,8 @@ def paired_gain_interval(
     population = np.sort(population)
     best = _cell_arrays(con, outcomes, best_cell, population)
     current = _cell_arrays(con, outcomes, current_cell, population)
-    first_day = min(best[1][best[2]].min(initial=0), current[1][current[2]].min(initial=0))
+    resolved_days = np.concatenate([best[1][best[2]], current[1][current[2]]])
+    first_day = int(resolved_days.min()) if len(resolved_days) else 0
     rng = np.random.default_rng(seed)
     size = len(population)
     gains = np.empty(samples)
