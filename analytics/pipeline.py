@@ -39,6 +39,9 @@ PUBLISHES = {
     "sizing_grid": ("sizing_grid",),
 }
 DEPENDS_ON = {"weight_grid": ("counterfactuals",)}
+# A component's output: a small frame, or the name of a temp table of the run's connection
+# (large outputs such as per-decision outcomes never leave DuckDB).
+Output = pl.DataFrame | str
 RETRY_ATTEMPTS = 3
 RETRY_BASE_DELAY_SEC = 0.5
 KEEP_OUTCOME_VERSIONS = 2  # per-decision timing outcomes are large: keep the newest versions
@@ -87,7 +90,7 @@ def run_cycle(
         on_step("preparing inputs")
         prepare_run_inputs(con, settings)
         before = state_before(con, settings, components_seen(con))
-        outputs: dict[str, pl.DataFrame] = {}
+        outputs: dict[str, Output] = {}
         results: dict[str, ComponentResult] = {}
         for name in COMPONENTS:
             if should_stop():
@@ -112,7 +115,7 @@ def _run_component(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     before: StateBefore,
-    outputs: dict[str, pl.DataFrame],
+    outputs: dict[str, Output],
     results: dict[str, ComponentResult],
 ) -> ComponentResult:
     """Run with retries and exponential backoff; a failure is recorded, never raised."""
@@ -130,7 +133,9 @@ def _run_component(
             produced = COMPUTE[name](con, settings, before)
             outputs.update(produced)
             result.status, result.error = "ok", None
-            result.rows = sum(len(v) for k, v in produced.items() if k in PUBLISHES[name])
+            result.rows = sum(
+                _row_count(con, v) for k, v in produced.items() if k in PUBLISHES[name]
+            )
             break
         except Exception as exc:
             result.status, result.error = "failed", _one_line(exc)
@@ -140,26 +145,29 @@ def _run_component(
     return result
 
 
-def _counterfactuals(con, settings: Settings, before: StateBefore) -> dict[str, pl.DataFrame]:
+def _counterfactuals(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
     return {"counterfactuals": compute_counterfactuals(con, settings)}
 
 
-def _timing(con, settings: Settings, before: StateBefore) -> dict[str, pl.DataFrame]:
+def _timing(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
     current = (before.entry_delay_min, before.hold_min)
     grid = compute_timing_grid(con, settings, current)
     published = grid.cells.filter(pl.col("in_grid")).select(
         "entry_delay_min", "hold_min", "population", *METRIC_COLUMNS
     )
-    outcomes = con.sql(published_timing_outcomes(con)).pl()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE published_timing_outcomes AS "
+        + published_timing_outcomes(con)
+    )
     learned = learn_timing(con, grid, settings, current)
     return {
         "timing_grid": published,
-        "timing_outcomes": outcomes,
+        "timing_outcomes": "published_timing_outcomes",
         "learned_timing": pl.DataFrame(learned, schema=_LEARNED_SCHEMA),
     }
 
 
-def _weights(con, settings: Settings, before: StateBefore) -> dict[str, pl.DataFrame]:
+def _weights(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
     grid = compute_weight_grid(con, settings, before.weights)
     published = grid.cells.filter(pl.col("component").is_not_null()).select(
         "component", "variation", "weight", *METRIC_COLUMNS
@@ -171,7 +179,7 @@ def _weights(con, settings: Settings, before: StateBefore) -> dict[str, pl.DataF
     }
 
 
-def _sizing(con, settings: Settings, before: StateBefore) -> dict[str, pl.DataFrame]:
+def _sizing(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
     grid = compute_sizing_grid(con, settings, before.multipliers)
     if grid is None:  # no executed trade yet: no buckets to learn
         return {"sizing_grid": pl.DataFrame(), "learned_multiplier": pl.DataFrame()}
@@ -183,6 +191,12 @@ def _sizing(con, settings: Settings, before: StateBefore) -> dict[str, pl.DataFr
         "sizing_grid": published,
         "learned_multiplier": pl.DataFrame(learned, schema=_LEARNED_SCHEMA),
     }
+
+
+def _row_count(con: duckdb.DuckDBPyConnection, output: Output) -> int:
+    if isinstance(output, str):
+        return fetch_one(con, f"SELECT count(*) FROM {output}")[0]
+    return len(output)
 
 
 COMPUTE = {
@@ -202,7 +216,7 @@ _LEARNED_SCHEMA = {
 def _publish(
     con: duckdb.DuckDBPyConnection,
     run_id: int,
-    outputs: dict[str, pl.DataFrame],
+    outputs: dict[str, Output],
     results: dict[str, ComponentResult],
     started: float,
 ) -> RunResult:
@@ -257,21 +271,25 @@ def _publish(
     )
 
 
-def _insert_outputs(con, run_id: int, component: str, outputs: dict[str, pl.DataFrame]) -> None:
+def _insert_outputs(con, run_id: int, component: str, outputs: dict[str, Output]) -> None:
     tables = list(PUBLISHES[component])
     kind = LEARNED_KIND.get(component)
     frames = {t: outputs[t] for t in tables}
     if kind:
         frames["learned_state"] = outputs[f"learned_{kind}"]
-    for table, frame in frames.items():
-        if frame.is_empty():
+    for table, output in frames.items():
+        if isinstance(output, str):  # a temp table of this connection: stays inside DuckDB
+            source = output
+        elif output.is_empty():
             continue
-        con.register("publish_frame", frame)
+        else:
+            con.register("publish_frame", output)
+            source = "publish_frame"
         con.execute(
-            f"INSERT INTO history.{table} BY NAME "
-            f"SELECT {int(run_id)} AS run_id, * FROM publish_frame"
+            f"INSERT INTO history.{table} BY NAME SELECT {int(run_id)} AS run_id, * FROM {source}"
         )
-        con.unregister("publish_frame")
+        if source == "publish_frame":
+            con.unregister("publish_frame")
 
 
 def _carry_forward(con, run_id: int, component: str, previous: int) -> None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import duckdb
-import polars as pl
 
 from analytics.config import Settings
 from analytics.scenarios.prices import replay
 from analytics.warehouse import load_sql
 
 
-def compute_counterfactuals(con: duckdb.DuckDBPyConnection, settings: Settings) -> pl.DataFrame:
-    """Leaves temp table counterfactual_outcomes (read by the weight grid) and returns the
-    published rows."""
+def compute_counterfactuals(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    """Temp table `counterfactual_outcomes` (read by the weight grid) and the name of the temp
+    table holding the published rows."""
     replay(
         con,
         "counterfactual_outcomes",
@@ -20,4 +19,8 @@ def compute_counterfactuals(con: duckdb.DuckDBPyConnection, settings: Settings) 
         [(0, 0.0, float(settings.default_hold_min))],
         settings,
     )
-    return con.sql(load_sql("scenarios/counterfactuals")).pl()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE published_counterfactuals AS "
+        + load_sql("scenarios/counterfactuals")
+    )
+    return "published_counterfactuals"
