@@ -26,7 +26,7 @@ from analytics.learning.weights import components_seen, compute_weight_grid, lea
 from analytics.metrics import METRIC_COLUMNS
 from analytics.scenarios.counterfactuals import compute_counterfactuals
 from analytics.scenarios.prices import prepare_run_inputs
-from analytics.scenarios.timing import compute_timing_grid, published_timing_outcomes
+from analytics.scenarios.timing import compute_timing_grid
 from analytics.warehouse import fetch_one, load_sql
 
 COMPONENTS = ("counterfactuals", "timing_grid", "weight_grid", "sizing_grid")
@@ -157,7 +157,7 @@ def _timing(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE published_timing_outcomes AS "
-        + published_timing_outcomes(con)
+        + load_sql("scenarios/published_timing_outcomes")
     )
     learned = learn_timing(con, grid, settings, current)
     return {

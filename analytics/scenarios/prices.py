@@ -18,15 +18,19 @@ def prepare_run_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
             "counterfactual_weight": settings.counterfactual_weight,
         },
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE scenario_bars AS {load_sql('scenarios/bars')}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW scenario_bars AS {load_sql('scenarios/bars')}")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE scenario_horizons AS " + load_sql("scenarios/symbol_horizons")
     )
 
 
+# Only what a replay reads: narrow rows keep the ASOF sort and the joins light.
+_REPLAY_COLUMNS = (
+    "SELECT decision_idx, kind, symbol, ts, direction, notional, weight FROM run_decisions"
+)
 DECISION_SETS = {
-    "all": "SELECT * FROM run_decisions",
-    "blocked": "SELECT * FROM run_decisions WHERE kind = 'blocked'",
+    "all": _REPLAY_COLUMNS,
+    "blocked": f"{_REPLAY_COLUMNS} WHERE kind = 'blocked'",
 }
 
 

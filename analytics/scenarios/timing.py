@@ -44,13 +44,3 @@ def compute_timing_grid(
     keys = con.sql("SELECT * FROM timing_grid_cells").pl()
     table = keys.join(metrics, on="cell_id").sort("cell_id")
     return TimingGrid(cells=table, current_all_cell=CURRENT_CELL * 3 + 2)
-
-
-def published_timing_outcomes(con: duckdb.DuckDBPyConnection) -> str:
-    """SQL for the per-decision outcomes kept with the version (grid cells only)."""
-    return f"""
-        SELECT decision_id, kind, entry_delay_min, hold_min, entry_t, entry_px, exit_t, exit_px,
-               ret, pnl, weight, status
-        FROM timing_outcomes
-        WHERE cell_id <> {CURRENT_CELL}
-    """

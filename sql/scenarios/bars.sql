@@ -1,4 +1,4 @@
 -- The price series scenarios read: what each bar's close was and when it became known.
+-- A view, not a copy: the ASOF join sorts what it needs.
 SELECT symbol, available_at, close
 FROM raw.prices
-ORDER BY symbol, available_at

@@ -1,0 +1,259 @@
+"""tradelens benchmark suite: prints one table of figures and writes it as JSON.
+
+    .venv/bin/python benchmarks/run.py                       # 1M decisions × 10M bars (slow)
+    .venv/bin/python benchmarks/run.py --decisions 100000 --bars 1000000 --symbols 10
+
+Stages, each in its own process so its peak memory (max RSS) is its own:
+  generate   synthetic bars and decisions at the given scale (fixed seed), as Parquet
+  ingest     `ingest_file` of the price file and the decision files: rows/s
+  floor      a bare DuckDB query doing only the 2 × cells × decisions ASOF lookups and summing
+             a P&L per cell: the floor of the timing grid's work on this engine
+  timing     the timing-grid component alone (run_cycle only=timing_grid), full recompute
+  full       every component, bootstrap included
+Figures are printed, never asserted: these machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("generate", "ingest", "floor", "timing", "full")
+COMPONENT_NAMES = ("momentum", "flow", "iv_skew", "news", "dark_pool")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--decisions", type=int, default=1_000_000)
+    parser.add_argument("--bars", type=int, default=10_000_000)
+    parser.add_argument("--symbols", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--dir", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--stage", help=argparse.SUPPRESS)  # internal: run one stage here
+    args = parser.parse_args()
+    if args.stage:
+        figures = STAGE_FUNCTIONS[args.stage](args)
+        figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(figures))
+        return
+    run_suite(args)
+
+
+def run_suite(args: argparse.Namespace) -> None:
+    args.dir.mkdir(parents=True, exist_ok=True)
+    results = {"scale": {"decisions": args.decisions, "bars": args.bars, "symbols": args.symbols}}
+    for stage in args.stages.split(","):
+        cmd = [sys.executable, __file__, "--stage", stage, "--decisions", str(args.decisions),
+               "--bars", str(args.bars), "--symbols", str(args.symbols), "--seed", str(args.seed),
+               "--dir", str(args.dir)]  # fmt: skip
+        print(f"… {stage}", file=sys.stderr, flush=True)
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            sys.exit(f"stage {stage} failed:\n{out.stderr[-2000:]}")
+        results[stage] = json.loads(out.stdout.strip().splitlines()[-1])
+    if "floor" in results and "timing" in results:
+        results["timing"]["ratio_to_floor"] = results["timing"]["seconds"] / results["floor"][
+            "seconds"
+        ]
+    if "floor" in results and "full" in results:
+        results["full"]["ratio_to_floor"] = results["full"]["seconds"] / results["floor"]["seconds"]
+    (args.dir / "benchmark.json").write_text(json.dumps(results, indent=2))
+    print_table(results)
+
+
+def print_table(results: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    scale = results["scale"]
+    table = Table(
+        title=f"tradelens benchmark: {scale['decisions']:,} decisions × {scale['bars']:,} bars, "
+        f"{scale['symbols']} symbols"
+    )
+    for column in ("stage", "seconds", "rows/s", "ratio to floor", "peak RSS MB", "notes"):
+        table.add_column(column)
+    for stage in STAGES:
+        if stage not in results:
+            continue
+        r = results[stage]
+        table.add_row(
+            stage,
+            f"{r['seconds']:.2f}",
+            f"{r['rows_per_sec']:,.0f}" if "rows_per_sec" in r else "",
+            f"{r['ratio_to_floor']:.2f}" if "ratio_to_floor" in r else "",
+            f"{r['peak_rss_mb']:,.0f}",
+            r.get("notes", ""),
+        )
+    Console().print(table)
+
+
+def _paths(args) -> dict[str, Path]:
+    return {
+        "prices": args.dir / "prices.parquet",
+        "trades": args.dir / "trades.parquet",
+        "blocked": args.dir / "blocked.parquet",
+        "warehouse": args.dir / "bench.duckdb",
+    }
+
+
+def stage_generate(args) -> dict:
+    """Bars: a random walk per symbol on a 1-minute grid; decisions uniform over the span."""
+    t0 = time.monotonic()
+    rng = np.random.default_rng(args.seed)
+    paths = _paths(args)
+    per_symbol = args.bars // args.symbols
+    start = np.datetime64("2024-01-01T00:00:00", "us")
+    minutes = np.arange(per_symbol, dtype=np.int64)
+    frames = []
+    for s in range(args.symbols):
+        steps = rng.normal(0, 0.0008, per_symbol)
+        close = 100.0 * (1 + s) * np.exp(np.cumsum(steps))
+        open_ = np.concatenate([[close[0]], close[:-1]])
+        frames.append(
+            pl.DataFrame(
+                {
+                    "symbol": f"SYM{s:03d}",
+                    "ts": start + minutes * np.timedelta64(60, "s"),
+                    "open": open_,
+                    "high": np.maximum(open_, close) * 1.0005,
+                    "low": np.minimum(open_, close) * 0.9995,
+                    "close": close,
+                    "volume": rng.integers(1, 1000, per_symbol).astype(float),
+                }
+            )
+        )
+    pl.concat(frames).write_parquet(paths["prices"], row_group_size=1_000_000)
+    n = args.decisions
+    span_us = int(per_symbol) * 60_000_000
+    ts = start + rng.integers(0, span_us, n).astype("timedelta64[us]")
+    comps = rng.normal(0, 1, (n, len(COMPONENT_NAMES)))
+    decisions = pl.DataFrame(
+        {
+            "decision_id": [f"b{i:08d}" for i in range(n)],
+            "ts": ts,
+            "symbol": [f"SYM{s:03d}" for s in rng.integers(0, args.symbols, n)],
+            "direction": np.where(rng.random(n) < 0.5, "long", "short"),
+            "entry_score": comps.sum(axis=1),
+            "components": pl.Series(comps).arr.to_struct(list(COMPONENT_NAMES)),
+        }
+    )
+    executed = decisions["entry_score"] >= 0.5
+    price = 100.0
+    trades = decisions.filter(executed).with_columns(
+        entry_ts=pl.col("ts") + pl.duration(seconds=5),
+        entry_price=pl.lit(price),
+        exit_ts=pl.col("ts") + pl.duration(hours=2),
+        exit_price=pl.lit(price) * (1 + pl.col("entry_score") * 0.001),
+        qty=pl.lit(10.0),
+        fees=pl.lit(0.5),
+    )
+    blocked = decisions.filter(~executed).with_columns(reason=pl.lit("score_below_threshold"))
+    trades.write_parquet(paths["trades"])
+    blocked.write_parquet(paths["blocked"])
+    return {"seconds": time.monotonic() - t0, "notes": "not part of tradelens' work"}
+
+
+def stage_ingest(args) -> dict:
+    from analytics.ingest import ingest_file
+    from analytics.warehouse import connect
+
+    paths = _paths(args)
+    for leftover in (paths["warehouse"], paths["warehouse"].with_suffix(".duckdb.wal")):
+        leftover.unlink(missing_ok=True)
+    with connect(paths["warehouse"], create=True) as con:
+        t0 = time.monotonic()
+        prices = ingest_file(con, paths["prices"], "prices", interval="1m")
+        price_sec = time.monotonic() - t0
+        t1 = time.monotonic()
+        trades = ingest_file(con, paths["trades"], "trades")
+        blocked = ingest_file(con, paths["blocked"], "blocked")
+        decision_sec = time.monotonic() - t1
+    return {
+        "seconds": price_sec + decision_sec,
+        "rows_per_sec": prices.accepted / price_sec,
+        "notes": f"prices {prices.accepted:,} rows in {price_sec:.1f}s; decisions "
+        f"{trades.accepted + blocked.accepted:,} in {decision_sec:.1f}s",
+    }
+
+
+FLOOR_SQL = """
+WITH cells AS (
+    SELECT d AS delay_min, h AS hold_min
+    FROM unnest([0, 5, 15, 30]) AS a(d), unnest([60, 120, 240, 480]) AS b(h)
+),
+legs AS (
+    SELECT x.symbol, x.direction, c.delay_min, c.hold_min,
+           x.ts + to_minutes(c.delay_min) AS entry_t,
+           x.ts + to_minutes(c.delay_min + c.hold_min) AS exit_t
+    FROM raw.decisions AS x CROSS JOIN cells AS c
+),
+entry AS (
+    SELECT l.*, b.close AS entry_px
+    FROM legs AS l ASOF LEFT JOIN raw.prices AS b
+        ON b.symbol = l.symbol AND b.available_at <= l.entry_t
+),
+both_legs AS (
+    SELECT e.*, b.close AS exit_px
+    FROM entry AS e ASOF LEFT JOIN raw.prices AS b
+        ON b.symbol = e.symbol AND b.available_at <= e.exit_t
+)
+SELECT delay_min, hold_min, sum(direction * (exit_px / entry_px - 1) * 1000) AS pnl
+FROM both_legs
+GROUP BY ALL
+"""
+
+
+def stage_floor(args) -> dict:
+    from analytics.warehouse import connect
+
+    with connect(_paths(args)["warehouse"]) as con:
+        t0 = time.monotonic()
+        cells = con.execute(FLOOR_SQL).fetchall()
+        seconds = time.monotonic() - t0
+    return {"seconds": seconds, "notes": f"{len(cells)} cells, 2 ASOF lookups per cell × decision"}
+
+
+def _run_components(args, only: tuple[str, ...]) -> dict:
+    from analytics.config import settings_from_mapping
+    from analytics.pipeline import run_cycle
+    from analytics.warehouse import connect
+
+    settings = settings_from_mapping({"score_threshold": 0.5})
+    with connect(_paths(args)["warehouse"]) as con:
+        t0 = time.monotonic()
+        result = run_cycle(con, settings, trigger="benchmark", only=only)
+        seconds = time.monotonic() - t0
+    parts = ", ".join(f"{c.name} {c.seconds:.1f}s" for c in result.components if c.attempts)
+    return {"seconds": seconds, "notes": f"{result.status}: {parts}"}
+
+
+def stage_timing(args) -> dict:
+    return _run_components(args, ("timing_grid",))
+
+
+def stage_full(args) -> dict:
+    from analytics.pipeline import COMPONENTS
+
+    return _run_components(args, COMPONENTS)
+
+
+STAGE_FUNCTIONS = {
+    "generate": stage_generate,
+    "ingest": stage_ingest,
+    "floor": stage_floor,
+    "timing": stage_timing,
+    "full": stage_full,
+}
+
+if __name__ == "__main__":
+    main()
