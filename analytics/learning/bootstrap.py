@@ -9,9 +9,50 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from analytics.metrics import DRAWDOWN_FLOOR
+from analytics.metrics import DRAWDOWN_FLOOR, FLAT_STDEV_REL
 
 _BLOCK_ELEMENTS = 8_000_000  # draws × decisions per block: bounds memory at ~200 MB
+
+
+def paired_gain_intervals(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: str,
+    population: np.ndarray,
+    pairs: list[tuple[int, int]],
+    *,
+    objective: str,
+    samples: int,
+    confidence: float,
+    seed: int,
+) -> list[tuple[float, float]]:
+    """For each (best_cell, current_cell) pair, the ((1−confidence)/2, (1+confidence)/2)
+    quantiles of the bootstrapped gain objective(best) − objective(current).
+
+    All pairs share each resample, so a resample is drawn once and each distinct cell is scored
+    once per resample. `outcomes` is a temp table with (cell_id, decision_idx, resolved, pnl,
+    weight, exit_t); `population` the decision_idx values being resampled.
+    """
+    if not pairs:
+        return []
+    population = np.sort(population)
+    cells = sorted({cell for pair in pairs for cell in pair})
+    arrays = {cell: _cell_arrays(con, outcomes, cell, population) for cell in cells}
+    resolved_days = np.concatenate([day[resolved] for _, day, resolved in arrays.values()])
+    first_day = int(resolved_days.min()) if len(resolved_days) else 0
+    rng = np.random.default_rng(seed)
+    size = len(population)
+    gains = np.empty((len(pairs), samples))
+    block = max(1, _BLOCK_ELEMENTS // max(size, 1))
+    for start in range(0, samples, block):
+        draws = min(block, samples - start)
+        counts = _resample_counts(rng, draws, size)
+        scores = {cell: _objective(counts, *arrays[cell], first_day, objective) for cell in cells}
+        for i, (best, current) in enumerate(pairs):
+            gains[i, start : start + draws] = scores[best] - scores[current]
+    gains = np.where(np.isnan(gains), -np.inf, gains)  # an undefined draw confirms nothing
+    alpha = (1 - confidence) / 2
+    bounds = np.quantile(gains, [alpha, 1 - alpha], axis=1)
+    return [(float(lo), float(hi)) for lo, hi in bounds.T]
 
 
 def paired_gain_interval(
@@ -20,36 +61,12 @@ def paired_gain_interval(
     population: np.ndarray,
     best_cell: int,
     current_cell: int,
-    *,
-    objective: str,
-    samples: int,
-    confidence: float,
-    seed: int,
+    **options,
 ) -> tuple[float, float]:
-    """The ((1−confidence)/2, (1+confidence)/2) quantiles of the bootstrapped gain.
-
-    `outcomes` is a temp table with (cell_id, decision_idx, resolved, pnl, weight, exit_t);
-    `population` the decision_idx values being resampled.
-    """
-    population = np.sort(population)
-    best = _cell_arrays(con, outcomes, best_cell, population)
-    current = _cell_arrays(con, outcomes, current_cell, population)
-    resolved_days = np.concatenate([best[1][best[2]], current[1][current[2]]])
-    first_day = int(resolved_days.min()) if len(resolved_days) else 0
-    rng = np.random.default_rng(seed)
-    size = len(population)
-    gains = np.empty(samples)
-    block = max(1, _BLOCK_ELEMENTS // max(size, 1))
-    for start in range(0, samples, block):
-        draws = min(block, samples - start)
-        counts = _resample_counts(rng, draws, size)
-        gains[start : start + draws] = _objective(counts, *best, first_day, objective) - _objective(
-            counts, *current, first_day, objective
-        )
-    gains = np.where(np.isnan(gains), -np.inf, gains)  # an undefined draw confirms nothing
-    alpha = (1 - confidence) / 2
-    lo, hi = np.quantile(gains, [alpha, 1 - alpha])
-    return float(lo), float(hi)
+    """One pair of `paired_gain_intervals`."""
+    return paired_gain_intervals(con, outcomes, population, [(best_cell, current_cell)], **options)[
+        0
+    ]
 
 
 def _cell_arrays(
@@ -123,4 +140,5 @@ def _sharpe(daily: np.ndarray, present: np.ndarray) -> np.ndarray:
         sq = np.where(span, (daily - mean[:, None]) ** 2, 0).sum(axis=1)
         stdev = np.sqrt(sq / (n_days - 1))
         sharpe = mean / stdev * np.sqrt(365)
-    return np.where((n_days >= 2) & (stdev > 0), sharpe, np.nan)
+        flat = stdev <= FLAT_STDEV_REL * np.where(span, np.abs(daily), 0).max(axis=1)
+    return np.where((n_days >= 2) & ~flat, sharpe, np.nan)

@@ -16,7 +16,7 @@ from analytics.learning.update import (
     Guard,
     closeness,
     gradual_step,
-    guarded_choice,
+    guarded_choices,
 )
 from analytics.metrics import cell_metrics, objective_value
 from analytics.warehouse import fetch_one, load_sql
@@ -85,7 +85,7 @@ def learn_multipliers(
     rows = grid.cells.to_dicts()
     current_row = next(r for r in rows if r["cell_id"] == CURRENT_CELL)
     guard = Guard(con, grid.outcomes, grid.population, settings)
-    learned = []
+    per_bucket = []
     for bucket, before in enumerate(grid.multipliers_before):
         current = Candidate(
             cell_id=CURRENT_CELL,
@@ -105,7 +105,12 @@ def learn_multipliers(
             )
             for r in cells
         ]
-        choice = guarded_choice(candidates, current, guard)
+        per_bucket.append((candidates, current))
+    choices = guarded_choices(per_bucket, guard)
+    learned = []
+    for bucket, before in enumerate(grid.multipliers_before):
+        choice = choices[bucket]
+        cells = [r for r in rows if r["bucket"] == bucket]
         best = choice.best.value if choice.best else None
         after = gradual_step(before, best, settings.learning_rate) if choice.applied else before
         learned.append(

@@ -75,44 +75,58 @@ class Guard:
     settings: object  # analytics.config.Settings
 
 
-def guarded_choice(
-    candidates: Sequence[Candidate],
-    current: Candidate,
-    guard: Guard,
-) -> Choice:
-    """Pick the best cell, then apply it only if it differs from the current setting and, with
-    require_significance, its paired-bootstrap gain over the current setting is above 0.
+def guarded_choices(
+    settings_to_update: Sequence[tuple[Sequence[Candidate], Candidate]], guard: Guard
+) -> list[Choice]:
+    """For each (candidates, current) pair: pick the best cell, then apply it only if it differs
+    from the current setting and, with require_significance, its paired-bootstrap gain over the
+    current setting is above 0. All the significance tests of one grid share their resamples.
 
     `current` is the current setting scored as a cell of the same grid (its value is the
     setting: 0 variation, the multiplier before, the timing before)."""
-    from analytics.learning.bootstrap import paired_gain_interval
+    from analytics.learning.bootstrap import paired_gain_intervals
 
     s = guard.settings
-    best = pick_best(candidates, s.min_samples)
-    if best is None:
-        return Choice(None, False, note=f"no cell has min_samples={s.min_samples} outcomes")
-    gain = None
-    if _is_number(best.objective) and _is_number(current.objective):
-        gain = best.objective - current.objective
-    if best.value == current.value:
-        return Choice(best, False, gain=gain, note="the current setting is best")
-    if not s.require_significance:
-        return Choice(best, True, gain=gain, note="applied (significance not required)")
-    lo, hi = paired_gain_interval(
+    choices: list[Choice | None] = []
+    to_test: list[int] = []
+    for candidates, current in settings_to_update:
+        best = pick_best(candidates, s.min_samples)
+        gain = None
+        if best is not None and _is_number(best.objective) and _is_number(current.objective):
+            gain = best.objective - current.objective
+        if best is None:
+            choice = Choice(None, False, note=f"no cell has min_samples={s.min_samples} outcomes")
+        elif best.value == current.value:
+            choice = Choice(best, False, gain=gain, note="the current setting is best")
+        elif not s.require_significance:
+            choice = Choice(best, True, gain=gain, note="applied (significance not required)")
+        else:
+            choice = Choice(best, False, gain=gain)  # decided by the bootstrap below
+            to_test.append(len(choices))
+        choices.append(choice)
+    pairs = [(choices[i].best.cell_id, settings_to_update[i][1].cell_id) for i in to_test]
+    intervals = paired_gain_intervals(
         guard.con,
         guard.outcomes,
         guard.population,
-        best.cell_id,
-        current.cell_id,
+        pairs,
         objective=s.objective,
         samples=s.bootstrap_samples,
         confidence=s.confidence,
         seed=s.bootstrap_seed,
     )
-    significant = lo > 0
-    note = (
-        "applied"
-        if significant
-        else (f"not significant ({s.confidence:.0%} CI of gain {lo:.3g}..{hi:.3g})")
-    )
-    return Choice(best, significant, significant, gain, lo, hi, note)
+    for i, (lo, hi) in zip(to_test, intervals, strict=True):
+        significant = lo > 0
+        note = (
+            "applied"
+            if significant
+            else (f"not significant ({s.confidence:.0%} CI of gain {lo:.3g}..{hi:.3g})")
+        )
+        c = choices[i]
+        choices[i] = Choice(c.best, significant, significant, c.gain, lo, hi, note)
+    return choices
+
+
+def guarded_choice(candidates: Sequence[Candidate], current: Candidate, guard: Guard) -> Choice:
+    """`guarded_choices` for a single setting."""
+    return guarded_choices([(candidates, current)], guard)[0]

@@ -10,7 +10,7 @@ import polars as pl
 
 from analytics.config import Settings
 from analytics.learning.state import state_row
-from analytics.learning.update import Candidate, Guard, closeness, guarded_choice
+from analytics.learning.update import Candidate, Guard, closeness, guarded_choices
 from analytics.metrics import cell_metrics, objective_value
 from analytics.warehouse import load_sql
 
@@ -81,10 +81,12 @@ def learn_weights(
     rows_by_cell = {r["cell_id"]: r for r in grid.cells.to_dicts()}
     current = _candidate(rows_by_cell[CURRENT_CELL], settings)
     guard = Guard(con, grid.outcomes, grid.population, settings)
+    grids = [
+        ([_candidate(r, settings) for r in rows_by_cell.values() if r["component"] == c], current)
+        for c in grid.components
+    ]
     learned = []
-    for component in grid.components:
-        cells = [r for r in rows_by_cell.values() if r["component"] == component]
-        choice = guarded_choice([_candidate(r, settings) for r in cells], current, guard)
+    for component, choice in zip(grid.components, guarded_choices(grids, guard), strict=True):
         before = grid.weights_before[component]
         best_v = choice.best.value if choice.best else None
         after = before * (1 + settings.learning_rate * best_v) if choice.applied else before
