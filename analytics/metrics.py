@@ -12,6 +12,9 @@ METRIC_COLUMNS = (
     "max_drawdown",
 )  # fmt: skip
 DRAWDOWN_FLOOR = 1e-9
+# stdev = 0 up to rounding: a daily stdev within this share of the largest |daily| is float noise
+# (0.1, 0.1, 0.1 leave ~1e-17) and gives no Sharpe; sql/metrics/cell_metrics.sql uses the same.
+FLAT_STDEV_REL = 1e-12
 
 
 def cell_metrics(con: duckdb.DuckDBPyConnection, cells: str, outcomes: str) -> pl.DataFrame:

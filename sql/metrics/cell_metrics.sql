@@ -38,7 +38,8 @@ day_span AS (
         cell_id,
         date_diff('day', min(day), max(day)) + 1 AS n_days,
         count(*) AS n_active_days,
-        sum(daily_pnl) / (date_diff('day', min(day), max(day)) + 1) AS mean_daily
+        sum(daily_pnl) / (date_diff('day', min(day), max(day)) + 1) AS mean_daily,
+        max(abs(daily_pnl)) AS max_abs_daily
     FROM daily
     GROUP BY cell_id
 ),
@@ -48,11 +49,12 @@ spread AS (
         s.cell_id,
         s.n_days,
         s.mean_daily,
+        s.max_abs_daily,
         sum((d.daily_pnl - s.mean_daily) ^ 2) + (s.n_days - s.n_active_days) * s.mean_daily ^ 2
             AS sum_sq_dev
     FROM daily AS d
     JOIN day_span AS s USING (cell_id)
-    GROUP BY s.cell_id, s.n_days, s.n_active_days, s.mean_daily
+    GROUP BY s.cell_id, s.n_days, s.n_active_days, s.mean_daily, s.max_abs_daily
 ),
 
 cumulative AS (
@@ -87,7 +89,10 @@ SELECT
     s.mean_ret,
     s.win_rate,
     CASE
-        WHEN p.n_days >= 2 AND p.sum_sq_dev > 0
+        -- stdev = 0 up to rounding: equal days such as 0.1, 0.1, 0.1 leave a spread of ~1e-17
+        -- around their float mean, which would make a Sharpe of 1e17 instead of null
+        WHEN p.n_days >= 2
+            AND sqrt(p.sum_sq_dev / (p.n_days - 1)) > 1e-12 * p.max_abs_daily
             THEN p.mean_daily / sqrt(p.sum_sq_dev / (p.n_days - 1)) * sqrt(365)
     END AS sharpe,
     greatest(coalesce(dd.max_drawdown, 0.0), 0.0) AS max_drawdown
