@@ -122,10 +122,19 @@ def ingest(
 
 @cli.command(epilog=example(EXAMPLES["run"]))
 @config_option
+@click.option(
+    "--full",
+    is_flag=True,
+    help="recompute every scenario outcome (default: reuse those whose inputs did not change)",
+)
 @format_option
-def run(config_path: str | None, fmt: str) -> None:
-    """Recompute every scenario and learning component and publish a new version."""
-    _recompute(load_settings(config_path), fmt, trigger="run")
+def run(config_path: str | None, full: bool, fmt: str) -> None:
+    """Recompute every scenario and learning component and publish a new version.
+
+    Scenario outcomes already resolved are reused unless a bar in their window arrived or was
+    corrected, or a setting they depend on changed; --full recomputes them all.
+    """
+    _recompute(load_settings(config_path), fmt, trigger="run", full=full)
 
 
 @cli.command(epilog=example(EXAMPLES["counterfactual"]))
@@ -136,7 +145,13 @@ def counterfactual(config_path: str | None, fmt: str) -> None:
     _recompute(load_settings(config_path), fmt, trigger="counterfactual", only=("counterfactuals",))
 
 
-def _recompute(settings: Settings, fmt: str, trigger: str, only: tuple[str, ...] | None = None):
+def _recompute(
+    settings: Settings,
+    fmt: str,
+    trigger: str,
+    only: tuple[str, ...] | None = None,
+    full: bool = False,
+) -> None:
     from analytics.pipeline import COMPONENTS, run_cycle
     from analytics.warehouse import connect
 
@@ -147,6 +162,7 @@ def _recompute(settings: Settings, fmt: str, trigger: str, only: tuple[str, ...]
             settings,
             trigger=trigger,
             only=only or COMPONENTS,
+            full=full,
             on_step=lambda step: progress.update(task, description=step, advance=1),
         )
     write_rows(

@@ -26,6 +26,12 @@ from analytics.learning.weights import components_seen, compute_weight_grid, lea
 from analytics.metrics import METRIC_COLUMNS
 from analytics.scenarios.counterfactuals import compute_counterfactuals
 from analytics.scenarios.prices import prepare_run_inputs
+from analytics.scenarios.store import (
+    StoreStats,
+    compute_run_outcomes,
+    run_cells,
+    save_outcome_store,
+)
 from analytics.scenarios.timing import compute_timing_grid
 from analytics.warehouse import fetch_one, load_sql
 
@@ -34,7 +40,7 @@ LEARNED_KIND = {"timing_grid": "timing", "weight_grid": "weight", "sizing_grid":
 # Tables each component publishes; learned_state rows come from the three grids.
 PUBLISHES = {
     "counterfactuals": ("counterfactuals",),
-    "timing_grid": ("timing_grid", "timing_outcomes"),
+    "timing_grid": ("timing_grid",),
     "weight_grid": ("weight_grid",),
     "sizing_grid": ("sizing_grid",),
 }
@@ -44,7 +50,6 @@ DEPENDS_ON = {"weight_grid": ("counterfactuals",)}
 Output = pl.DataFrame | str
 RETRY_ATTEMPTS = 3
 RETRY_BASE_DELAY_SEC = 0.5
-KEEP_OUTCOME_VERSIONS = 2  # per-decision timing outcomes are large: keep the newest versions
 FAULT_ENV = "TRADELENS_FAIL_COMPONENT"  # drill: make a component raise, to see self-healing
 
 
@@ -69,6 +74,23 @@ class RunResult:
     error: str | None = None
 
 
+@dataclass
+class RunContext:
+    """What every component of one run reads: settings, the state it starts from, and the
+    scenario outcomes shared by counterfactuals and the timing grid (computed once)."""
+
+    settings: Settings
+    before: StateBefore
+    full: bool = False
+    outcome_stats: StoreStats | None = None
+
+    def ensure_outcomes(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.outcome_stats is None:
+            current = (self.before.entry_delay_min, self.before.hold_min)
+            cells = run_cells(self.settings, current)
+            self.outcome_stats = compute_run_outcomes(con, self.settings, cells, full=self.full)
+
+
 class RunAborted(Exception):
     """Raised by a stop request between components: the run is abandoned, nothing published."""
 
@@ -81,15 +103,18 @@ def run_cycle(
     only: tuple[str, ...] = COMPONENTS,
     on_step: Callable[[str], None] = lambda step: None,
     should_stop: Callable[[], bool] = lambda: False,
+    full: bool = False,
 ) -> RunResult:
-    """Compute the components in `only` (the others are carried forward) and publish."""
+    """Compute the components in `only` (the others are carried forward) and publish.
+
+    Scenario outcomes still valid in the store are reused; `full` recomputes every one."""
     started = time.monotonic()
     _mark_interrupted_runs(con)
     run_id = _start_run(con, settings, trigger)
     try:
         on_step("preparing inputs")
         prepare_run_inputs(con, settings)
-        before = state_before(con, settings, components_seen(con))
+        ctx = RunContext(settings, state_before(con, settings, components_seen(con)), full)
         outputs: dict[str, Output] = {}
         results: dict[str, ComponentResult] = {}
         for name in COMPONENTS:
@@ -99,11 +124,11 @@ def run_cycle(
                 results[name] = ComponentResult(name, status="skipped")
                 continue
             on_step(name.replace("_", " "))
-            results[name] = _run_component(name, con, settings, before, outputs, results)
+            results[name] = _run_component(name, con, ctx, outputs, results)
         on_step("publishing")
         if should_stop():
             raise RunAborted("stop requested")
-        result = _publish(con, run_id, outputs, results, started)
+        result = _publish(con, run_id, ctx, outputs, results, started)
     except BaseException as exc:
         _fail_run(con, run_id, exc)
         raise
@@ -113,8 +138,7 @@ def run_cycle(
 def _run_component(
     name: str,
     con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    before: StateBefore,
+    ctx: RunContext,
     outputs: dict[str, Output],
     results: dict[str, ComponentResult],
 ) -> ComponentResult:
@@ -130,7 +154,7 @@ def _run_component(
         try:
             if os.environ.get(FAULT_ENV) == name:
                 raise RuntimeError(f"fault injected by {FAULT_ENV}")
-            produced = COMPUTE[name](con, settings, before)
+            produced = COMPUTE[name](con, ctx)
             outputs.update(produced)
             result.status, result.error = "ok", None
             result.rows = sum(
@@ -145,30 +169,28 @@ def _run_component(
     return result
 
 
-def _counterfactuals(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
-    return {"counterfactuals": compute_counterfactuals(con, settings)}
+def _counterfactuals(con, ctx: RunContext) -> dict[str, Output]:
+    ctx.ensure_outcomes(con)
+    return {"counterfactuals": compute_counterfactuals(con)}
 
 
-def _timing(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
-    current = (before.entry_delay_min, before.hold_min)
-    grid = compute_timing_grid(con, settings, current)
+def _timing(con, ctx: RunContext) -> dict[str, Output]:
+    ctx.ensure_outcomes(con)
+    grid = compute_timing_grid(con)
     published = grid.cells.filter(pl.col("in_grid")).select(
         "entry_delay_min", "hold_min", "population", *METRIC_COLUMNS
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE published_timing_outcomes AS "
-        + load_sql("scenarios/published_timing_outcomes")
-    )
-    learned = learn_timing(con, grid, settings, current)
+    current = (ctx.before.entry_delay_min, ctx.before.hold_min)
+    learned = learn_timing(con, grid, ctx.settings, current)
     return {
         "timing_grid": published,
-        "timing_outcomes": "published_timing_outcomes",
         "learned_timing": pl.DataFrame(learned, schema=_LEARNED_SCHEMA),
     }
 
 
-def _weights(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
-    grid = compute_weight_grid(con, settings, before.weights)
+def _weights(con, ctx: RunContext) -> dict[str, Output]:
+    settings = ctx.settings
+    grid = compute_weight_grid(con, settings, ctx.before.weights)
     published = grid.cells.filter(pl.col("component").is_not_null()).select(
         "component", "variation", "weight", *METRIC_COLUMNS
     )
@@ -179,8 +201,9 @@ def _weights(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
     }
 
 
-def _sizing(con, settings: Settings, before: StateBefore) -> dict[str, Output]:
-    grid = compute_sizing_grid(con, settings, before.multipliers)
+def _sizing(con, ctx: RunContext) -> dict[str, Output]:
+    settings = ctx.settings
+    grid = compute_sizing_grid(con, settings, ctx.before.multipliers)
     if grid is None:  # no executed trade yet: no buckets to learn
         return {"sizing_grid": pl.DataFrame(), "learned_multiplier": pl.DataFrame()}
     published = grid.cells.filter(pl.col("bucket") >= 0).select(
@@ -216,6 +239,7 @@ _LEARNED_SCHEMA = {
 def _publish(
     con: duckdb.DuckDBPyConnection,
     run_id: int,
+    ctx: RunContext,
     outputs: dict[str, Output],
     results: dict[str, ComponentResult],
     started: float,
@@ -240,12 +264,8 @@ def _publish(
                     result.carried_from = previous
                     if result.status == "skipped":
                         result.status = "carried"
-            con.execute(
-                "DELETE FROM history.timing_outcomes WHERE run_id NOT IN ("
-                "SELECT run_id FROM runs WHERE published OR run_id = ? "
-                "ORDER BY run_id DESC LIMIT ?)",
-                [run_id, KEEP_OUTCOME_VERSIONS],
-            )
+            if ctx.outcome_stats is not None:
+                save_outcome_store(con, run_id, ctx.settings)
         for r in results.values():
             con.execute(
                 "INSERT INTO run_components VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -255,7 +275,7 @@ def _publish(
         con.execute(
             "UPDATE runs SET status = ?, published = ?, finished_at = ?, watermark = ?, error = ? "
             "WHERE run_id = ?",
-            [status, published, now_utc(), _watermark(con), errors or None, run_id],
+            [status, published, now_utc(), _watermark(con, ctx), errors or None, run_id],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -295,8 +315,6 @@ def _insert_outputs(con, run_id: int, component: str, outputs: dict[str, Output]
 def _carry_forward(con, run_id: int, component: str, previous: int) -> None:
     """Keep the previous version's output of a component that failed or was not run."""
     for table in PUBLISHES[component]:
-        if table == "timing_outcomes":
-            continue  # per-decision detail stays with the version that computed it
         con.execute(
             f"INSERT INTO history.{table} BY NAME "
             f"SELECT * REPLACE (CAST(? AS BIGINT) AS run_id) FROM history.{table} WHERE run_id = ?",
@@ -337,10 +355,18 @@ def _fail_run(con: duckdb.DuckDBPyConnection, run_id: int, exc: BaseException) -
     )
 
 
-def _watermark(con: duckdb.DuckDBPyConnection) -> str:
+def _watermark(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> str:
+    """What the run saw of its inputs, and how much of the scenario work it reused."""
     rows = fetch_one(con, load_sql("warehouse/watermark"))
     names = ("decisions", "prices", "files", "last_decision_ts", "last_price_available_at")
-    return json.dumps(dict(zip(names, rows, strict=True)), default=str)
+    seen = dict(zip(names, rows, strict=True))
+    if ctx.outcome_stats is not None:
+        seen |= {
+            "outcomes_reused": ctx.outcome_stats.reused,
+            "outcomes_replayed": ctx.outcome_stats.replayed,
+            "full_recompute": ctx.outcome_stats.full,
+        }
+    return json.dumps(seen, default=str)
 
 
 def _one_line(exc: BaseException) -> str:

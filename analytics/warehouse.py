@@ -134,6 +134,14 @@ def _connect_with_retry(path: Path, read_only: bool) -> duckdb.DuckDBPyConnectio
             delay = min(delay * 2, 1.0)
 
 
+def execute_script(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> None:
+    """Run a multi-statement sql/ file; each statement gets the named parameters it uses."""
+    params = params or {}
+    for statement in duckdb.extract_statements(sql):
+        used = {name: params[name] for name in statement.named_parameters}
+        con.execute(statement.query, used).fetchall()
+
+
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> tuple | None:
     """The first row, or None. Fetches everything: DuckDB 2 keeps a half-read result open."""
     rows = con.execute(sql, params or []).fetchall()

@@ -31,6 +31,9 @@ _REPLAY_COLUMNS = (
 DECISION_SETS = {
     "all": _REPLAY_COLUMNS,
     "blocked": f"{_REPLAY_COLUMNS} WHERE kind = 'blocked'",
+    # the outcome store's two groups (analytics/scenarios/store.py)
+    "replay": f"{_REPLAY_COLUMNS} SEMI JOIN replay_decisions USING (decision_idx)",
+    "reuse": f"{_REPLAY_COLUMNS} ANTI JOIN replay_decisions USING (decision_idx)",
 }
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
-from analytics.config import Settings
 from analytics.metrics import cell_metrics
-from analytics.scenarios.prices import replay
+from analytics.scenarios.store import CURRENT_TIMING_CELL
 from analytics.warehouse import load_sql
 
-CURRENT_CELL = 0  # the current (possibly fractional) setting: for the significance test only
 POPULATIONS = ("executed", "blocked", "all")
 
 
@@ -24,14 +21,11 @@ class TimingGrid:
     outcomes: str = "timing_cell_outcomes"  # temp table feeding metrics and bootstrap
 
 
-def compute_timing_grid(
-    con: duckdb.DuckDBPyConnection, settings: Settings, current: tuple[float, float]
-) -> TimingGrid:
-    grid = itertools.product(settings.entry_delays_min, settings.holds_min)
-    cells = [(CURRENT_CELL, *current)] + [
-        (i, float(d), float(h)) for i, (d, h) in enumerate(grid, start=1)
-    ]
-    replay(con, "timing_outcomes", "all", cells, settings)
+def compute_timing_grid(con: duckdb.DuckDBPyConnection) -> TimingGrid:
+    """§6 metrics of every cell and population, from this run's outcomes (`run_outcomes`)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE timing_outcomes AS {load_sql('scenarios/timing_outcomes')}"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE timing_cell_outcomes AS "
         + load_sql("scenarios/timing_cell_outcomes")
@@ -43,4 +37,4 @@ def compute_timing_grid(
     metrics = cell_metrics(con, "timing_grid_cells", "timing_cell_outcomes")
     keys = con.sql("SELECT * FROM timing_grid_cells").pl()
     table = keys.join(metrics, on="cell_id").sort("cell_id")
-    return TimingGrid(cells=table, current_all_cell=CURRENT_CELL * 3 + 2)
+    return TimingGrid(cells=table, current_all_cell=CURRENT_TIMING_CELL * 3 + 2)

@@ -34,6 +34,7 @@ prices_at AS (
         l.decision_idx,
         l.offset_idx,
         b.close AS px,
+        b.available_at AS bar_at,
         leg_status(l.t, b.available_at, l.last_available_at, $max_staleness_min) AS status
     FROM lookups AS l
     ASOF LEFT JOIN scenario_bars AS b
@@ -63,8 +64,10 @@ legs AS (
         en.decision_idx,
         en.px AS entry_close,
         en.status AS entry_status,
+        en.bar_at AS entry_bar_at,
         ex.px AS exit_close,
         ex.status AS exit_status,
+        ex.bar_at AS exit_bar_at,
         outcome_status(en.status, ex.status) AS status
     FROM cell_legs AS c
     JOIN prices_at AS en
@@ -88,7 +91,9 @@ SELECT
     l.status,
     if(l.status = 'ok', d.direction * (l.exit_close / l.entry_close - 1) - $cost_ret, NULL) AS ret,
     if(l.status = 'ok',
-       (d.direction * (l.exit_close / l.entry_close - 1) - $cost_ret) * d.notional, NULL) AS pnl
+       (d.direction * (l.exit_close / l.entry_close - 1) - $cost_ret) * d.notional, NULL) AS pnl,
+    l.entry_bar_at,
+    l.exit_bar_at
 FROM legs AS l
 JOIN scenario_decisions AS d
     ON d.decision_idx = l.decision_idx

@@ -1,0 +1,170 @@
+"""Scenario outcomes computed once: the store in state.scenario_outcomes (SPEC §4 outcomes).
+
+A run needs the outcome of every decision at a few moments (entry delay, hold): the timing
+grid's cells, the current timing setting and the counterfactual cell. An outcome whose legs are
+resolved depends only on the decision, the settings in `inputs_key` and the bars it used, so
+it is reused until a bar arrives or is corrected inside one of its legs' windows. Each run:
+  - keeps the cached outcomes still valid (sql/scenarios/cache_valid.sql),
+  - replays the decisions that have any invalid or missing outcome at all moments,
+  - replays every decision at moments never computed before (a new current timing),
+and writes the store back in the publishing transaction (`save_outcome_store`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+
+import duckdb
+
+from analytics.config import Settings
+from analytics.scenarios.prices import replay
+from analytics.warehouse import execute_script, fetch_one, load_sql
+
+# Settings an outcome depends on; any change recomputes every outcome (detected, not guessed).
+OUTCOME_SETTINGS = (
+    "fee_bps",
+    "slippage_bps",
+    "max_staleness_min",
+    "default_notional",
+    "counterfactual_weight",
+)
+CURRENT_TIMING_CELL = 0
+
+
+@dataclass(frozen=True)
+class ScenarioCell:
+    """A moment a run replays decisions at, and why: the timing grid, the current timing
+    setting (for the significance test), or the counterfactual (SPEC §5)."""
+
+    cell_id: int
+    entry_delay_min: float
+    hold_min: float
+    role: str  # grid | current | counterfactual
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    reused: int
+    replayed: int
+    full: bool
+
+
+def run_cells(settings: Settings, current_timing: tuple[float, float]) -> list[ScenarioCell]:
+    grid = itertools.product(settings.entry_delays_min, settings.holds_min)
+    cells = [ScenarioCell(CURRENT_TIMING_CELL, *map(float, current_timing), "current")]
+    cells += [ScenarioCell(i, float(d), float(h), "grid") for i, (d, h) in enumerate(grid, 1)]
+    cells.append(ScenarioCell(len(cells), 0.0, float(settings.default_hold_min), "counterfactual"))
+    return cells
+
+
+def inputs_key(settings: Settings) -> str:
+    values = {name: getattr(settings, name) for name in OUTCOME_SETTINGS}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def compute_run_outcomes(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    cells: list[ScenarioCell],
+    *,
+    full: bool = False,
+) -> StoreStats:
+    """Temp table `run_outcomes`: every decision at every distinct moment of `cells`."""
+    _create_cell_tables(con, cells)
+    key = inputs_key(settings)
+    watermark = fetch_one(
+        con, "SELECT inputs_key, files_seen_at FROM state.scenario_watermark ORDER BY run_id DESC"
+    )
+    full = full or watermark is None or watermark[0] != key
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE run_files_seen AS "
+        "SELECT max(ingested_at) AS files_seen_at FROM raw.files"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE changed_bars AS {load_sql('scenarios/changed_bars')}",
+        {"files_seen_at": watermark[1] if watermark and watermark[1] else "-infinity"},
+    )
+    if full:
+        con.execute("CREATE OR REPLACE TEMP TABLE cache_valid AS " + _EMPTY_VALID)
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE cache_valid AS {load_sql('scenarios/cache_valid')}",
+            {"inputs_key": key},
+        )
+    # Moments the store already holds: decisions complete at all of them are reused; moments
+    # it never held are replayed for everyone.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE known_moments AS SELECT DISTINCT moment_id FROM cache_valid"
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE replay_decisions AS
+        SELECT d.decision_idx
+        FROM run_decisions AS d
+        LEFT JOIN (SELECT decision_idx, count(*) AS n FROM cache_valid GROUP BY ALL) AS v
+            USING (decision_idx)
+        WHERE coalesce(v.n, 0) < (SELECT count(*) FROM known_moments)
+        """
+    )
+    moments = con.execute(
+        "SELECT moment_id, entry_delay_min, hold_min, moment_id IN "
+        "(SELECT moment_id FROM known_moments) FROM run_moments ORDER BY moment_id"
+    ).fetchall()
+    every_moment = [(m, d, h) for m, d, h, _ in moments]
+    new_moments = [(m, d, h) for m, d, h, known in moments if not known]
+    replay(con, "replayed_changed", "replay", every_moment, settings)
+    if new_moments:
+        replay(con, "replayed_new", "reuse", new_moments, settings)
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE replayed_new AS FROM replayed_changed LIMIT 0")
+    con.execute(load_sql("scenarios/run_outcomes"))
+    reused, replayed = fetch_one(
+        con,
+        "SELECT count(*) FILTER (NOT recomputed), count(*) FILTER (recomputed) FROM run_outcomes",
+    )
+    return StoreStats(reused=reused, replayed=replayed, full=full)
+
+
+def _create_cell_tables(con: duckdb.DuckDBPyConnection, cells: list[ScenarioCell]) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE run_cells "
+        "(cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE, role VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO run_cells VALUES (?, ?, ?, ?)",
+        [[c.cell_id, c.entry_delay_min, c.hold_min, c.role] for c in cells],
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE run_moments AS
+        SELECT
+            CAST(row_number() OVER (ORDER BY entry_delay_min, hold_min) AS INTEGER) AS moment_id,
+            entry_delay_min,
+            hold_min,
+            bool_or(role = 'grid') AS in_timing_grid,
+            bool_or(role = 'counterfactual') AS is_counterfactual,
+            bool_or(role = 'current') AS is_current_timing
+        FROM run_cells
+        GROUP BY entry_delay_min, hold_min
+        """
+    )
+
+
+_EMPTY_VALID = """
+    SELECT CAST(NULL AS INTEGER) AS decision_idx, CAST(NULL AS INTEGER) AS moment_id, o.*
+    FROM state.scenario_outcomes AS o
+    LIMIT 0
+"""
+
+
+def save_outcome_store(con: duckdb.DuckDBPyConnection, run_id: int, settings: Settings) -> None:
+    """Bring state.scenario_outcomes to this run's outcomes; call inside the publishing
+    transaction so the store always matches the newest published version."""
+    execute_script(
+        con,
+        load_sql("scenarios/save_outcome_store"),
+        {"run_id": run_id, "inputs_key": inputs_key(settings)},
+    )

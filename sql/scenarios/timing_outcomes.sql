@@ -1,0 +1,17 @@
+-- The timing grid's outcomes: every decision at every grid cell and at the current setting
+-- (cell 0), taken from this run's outcomes.
+SELECT
+    c.cell_id,
+    o.decision_idx,
+    o.kind,
+    o.weight,
+    o.status,
+    o.pnl,
+    o.ret,
+    o.exit_t
+FROM run_outcomes AS o
+JOIN run_moments AS m USING (moment_id)
+JOIN run_cells AS c
+    ON c.entry_delay_min = m.entry_delay_min
+    AND c.hold_min = m.hold_min
+WHERE c.role IN ('grid', 'current')
