@@ -1,0 +1,94 @@
+-- One line per published run, for tools that read the old comprehensive_learning.jsonl log:
+-- what the run learned (before -> best -> after) and what its blocked trades would have done.
+WITH published AS (
+    SELECT
+        run_id,
+        started_at,
+        finished_at,
+        status,
+        trigger,
+        json_extract_string(config, '$.objective') AS objective
+    FROM main.runs
+    WHERE published
+),
+weights AS (
+    SELECT
+        run_id,
+        json_group_object(
+            name,
+            json_object(
+                'before', before, 'best_variation', best, 'after', after, 'n', n,
+                'significant', significant, 'applied', applied, 'note', note
+            )
+        ) AS weights
+    FROM history.learned_state
+    WHERE kind = 'weight'
+    GROUP BY run_id
+),
+multipliers AS (
+    SELECT
+        run_id,
+        json_group_object(
+            name,
+            json_object(
+                'score_lo', score_lo, 'score_hi', score_hi, 'before', before, 'best', best,
+                'after', after, 'n', n, 'significant', significant, 'applied', applied,
+                'note', note
+            )
+        ) AS multipliers
+    FROM history.learned_state
+    WHERE kind = 'multiplier'
+    GROUP BY run_id
+),
+timing AS (
+    SELECT
+        run_id,
+        json_group_object(
+            name,
+            json_object(
+                'before', before, 'best', best, 'after', after, 'n', n,
+                'significant', significant, 'applied', applied, 'note', note
+            )
+        ) AS timing
+    FROM history.learned_state
+    WHERE kind = 'timing'
+    GROUP BY run_id
+),
+blocked AS (
+    SELECT
+        run_id,
+        count(*) AS blocked_trades,
+        count(*) FILTER (WHERE outcome = 'missed_opportunity') AS missed_opportunities,
+        count(*) FILTER (WHERE outcome = 'avoided_loss') AS avoided_losses,
+        count(*) FILTER (WHERE outcome = 'flat') AS flat,
+        count(*) FILTER (WHERE status <> 'ok') AS unresolved,
+        coalesce(sum(pnl) FILTER (WHERE outcome = 'missed_opportunity'), 0) AS missed_pnl,
+        coalesce(sum(pnl) FILTER (WHERE outcome = 'avoided_loss'), 0) AS avoided_pnl
+    FROM history.counterfactuals
+    GROUP BY run_id
+)
+SELECT
+    p.run_id,
+    strftime(p.started_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS started_at,
+    strftime(p.finished_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS finished_at,
+    p.status,
+    p.trigger,
+    p.objective,
+    coalesce(w.weights, '{}'::JSON) AS weights,
+    coalesce(m.multipliers, '{}'::JSON) AS multipliers,
+    coalesce(t.timing, '{}'::JSON) AS timing,
+    {
+        'blocked_trades': coalesce(b.blocked_trades, 0),
+        'missed_opportunities': coalesce(b.missed_opportunities, 0),
+        'avoided_losses': coalesce(b.avoided_losses, 0),
+        'flat': coalesce(b.flat, 0),
+        'unresolved': coalesce(b.unresolved, 0),
+        'missed_pnl': coalesce(b.missed_pnl, 0.0),
+        'avoided_pnl': coalesce(b.avoided_pnl, 0.0)
+    } AS counterfactuals
+FROM published AS p
+LEFT JOIN weights AS w USING (run_id)
+LEFT JOIN multipliers AS m USING (run_id)
+LEFT JOIN timing AS t USING (run_id)
+LEFT JOIN blocked AS b USING (run_id)
+ORDER BY p.run_id

@@ -1,0 +1,16 @@
+-- What a version learned, for the report: one row per weight, multiplier and timing setting.
+SELECT
+    kind,
+    name,
+    before,
+    best,
+    after,
+    n,
+    significant,
+    applied,
+    score_lo,
+    score_hi,
+    note
+FROM history.learned_state
+WHERE run_id = $run_id
+ORDER BY kind, try_cast(name AS INTEGER), name

@@ -1,0 +1,109 @@
+"""A real headless browser for tests: Debian's chromium driven from the command line.
+
+`render` loads a page from disk with networking off, lets its scripts run, and returns the DOM
+after rendering, the console messages and a screenshot. `plotly_charts` reads what plotly drew
+into each chart from that DOM.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium prints page console messages (log, warn, error, uncaught exceptions) as
+# `...:INFO:CONSOLE(line)] "message", source: url (line)` with --enable-logging=stderr.
+CONSOLE_LINE = re.compile(r":CONSOLE(?:\(\d+\)|:\d+)\] (.*)$")
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+             "source", "track", "wbr"}  # fmt: skip
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists()
+
+
+@dataclass
+class Rendered:
+    dom: str
+    console: list[str]
+    screenshot: Path
+
+
+def render(page: Path, screenshot: Path, profile: Path, width: int = 1400,
+           height: int = 5000, budget_ms: int = 10000) -> Rendered:  # fmt: skip
+    """Open `page` (a file) headless; virtual time lets plotly finish before the dump."""
+    args = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--disable-extensions", f"--user-data-dir={profile}",
+        "--enable-logging=stderr", "--v=0", f"--virtual-time-budget={budget_ms}",
+        f"--window-size={width},{height}", f"--screenshot={screenshot}", "--dump-dom",
+        page.resolve().as_uri(),
+    ]  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    console = [m.group(1) for m in map(CONSOLE_LINE.search, done.stderr.splitlines()) if m]
+    return Rendered(dom=done.stdout, console=console, screenshot=screenshot)
+
+
+@dataclass
+class ChartDom:
+    """What plotly drew into one chart div."""
+
+    main_svgs: int = 0
+    traces: int = 0
+    marks: int = 0  # bars, points, lines, heatmap images
+    title: str = ""
+    x_title: str = ""
+    y_title: str = ""
+    classes: set[str] = field(default_factory=set)
+
+
+class _ChartParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.charts: dict[str, ChartDom] = {}
+        # tag, chart id, text role, classes of each open element
+        self.stack: list[tuple[str, str | None, str | None, set[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        classes = set((a.get("class") or "").split())
+        chart, role, parent = self.stack[-1][1:] if self.stack else (None, None, set())
+        if tag == "div" and "plotly-graph-div" in classes:
+            chart = a.get("id")
+            self.charts[chart] = ChartDom(classes=classes)
+        if chart is not None:
+            found = self.charts[chart]
+            found.main_svgs += tag == "svg" and "main-svg" in classes
+            found.traces += tag == "g" and bool(classes & {"trace", "hm"})  # hm: a heatmap
+            found.marks += (
+                tag == "path" and ("point" in parent or bool(classes & {"point", "js-line"}))
+            ) or (tag == "image" and "hm" in parent)
+            for text_class in ("gtitle", "xtitle", "ytitle"):
+                if tag == "text" and text_class in classes:
+                    role = text_class
+        if tag not in VOID_TAGS:
+            self.stack.append((tag, chart, role, classes))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1][1] is not None and self.stack[-1][2]:
+            chart = self.charts[self.stack[-1][1]]
+            attr = {"gtitle": "title", "xtitle": "x_title", "ytitle": "y_title"}[self.stack[-1][2]]
+            setattr(chart, attr, (getattr(chart, attr) + " " + data).strip())
+
+
+def plotly_charts(dom: str) -> dict[str, ChartDom]:
+    """Every plotly chart div of a rendered DOM, by id."""
+    parser = _ChartParser()
+    parser.feed(dom)
+    return parser.charts
