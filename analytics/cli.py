@@ -188,7 +188,10 @@ def versions(limit: int, fmt: str) -> None:
     write_rows(columns, rows, fmt, title="versions")
 
 
-@cli.command(epilog=example(EXAMPLES["sql"]))
+# A query may start with a `-- comment`: unknown "options" are taken as the query itself.
+@cli.command(
+    epilog=example(EXAMPLES["sql"]), context_settings={"ignore_unknown_options": True}
+)
 @click.argument("query")
 @format_option
 def sql(query: str, fmt: str) -> None:
