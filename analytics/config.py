@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -131,7 +132,8 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             raise bad
         return value
     if isinstance(default, int | float):
-        if not _is_number(value):
+        # counts (min_samples, bootstrap_samples, bootstrap_seed) must be whole numbers
+        if not _is_number(value) or (_FIELDS[key].type == "int" and value != int(value)):
             raise bad
         return int(value) if isinstance(default, int) and float(value).is_integer() else value
     if isinstance(default, str):
@@ -142,7 +144,8 @@ def _coerce(key: str, value: Any, source: str) -> Any:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite int or float (TOML has inf and nan; no setting means either)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_choices(s: Settings, source: str) -> None:

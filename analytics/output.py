@@ -15,7 +15,8 @@ from rich.table import Table
 
 FORMATS = ("table", "csv", "json")
 console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: an error is one line however long its file path; rich would fold it at 80 columns.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def write_rows(

@@ -96,6 +96,11 @@ def ingest_file(
         )  # fmt: skip
         con.execute("DROP TABLE IF EXISTS staged")
         con.execute("COMMIT")
+    except duckdb.Error as exc:
+        # Whatever the database refused, the file is not loaded: say so in one line, naming it.
+        con.execute("ROLLBACK")
+        first_line = next(iter(str(exc).strip().splitlines()), type(exc).__name__)
+        raise InputFileError(f"{path}: not ingested: {first_line}") from exc
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -96,18 +96,17 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fid: str) 
 
 
 def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, ...]) -> None:
-    # One text column per line (no quoting, a separator JSON never contains unescaped).
+    # One text row per line, split here rather than by a CSV reader with a stand-in separator:
+    # a malformed line holding that character would fail the whole file instead of one row.
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
     lines = (
-        pl.scan_csv(
-            path,
-            has_header=False,
-            separator="\x1f",
-            quote_char=None,
-            schema={"line": pl.String},
-        )
+        pl.DataFrame({"line": text.split("\n")})
         .with_row_index("row_number", offset=1)
+        .with_columns(pl.col("line").str.strip_suffix("\r"))
         .filter(pl.col("line").str.strip_chars() != "")
-        .collect()
     )
     extract = ",\n".join(
         # A JSON string holding an object (components written as text) is accepted too.
@@ -166,8 +165,15 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields
     def as_text(f: str) -> str:
         if f not in types:
             return f"CAST(NULL AS VARCHAR) AS {f}"
+        if f == "components" and types[f].startswith("STRUCT"):
+            # A STRUCT column has every component on every row: null fields are absent ones.
+            return (
+                f"CAST(to_json(map_from_entries(list_filter("
+                f'map_entries(CAST(to_json("{f}") AS MAP(VARCHAR, JSON))), '
+                f"lambda e: json_type(e.value) <> 'NULL'))) AS VARCHAR) AS {f}"
+            )
         if f == "components" and not types[f].startswith("VARCHAR"):
-            return f'CAST(to_json("{f}") AS VARCHAR) AS {f}'  # MAP or STRUCT column
+            return f'CAST(to_json("{f}") AS VARCHAR) AS {f}'  # MAP column
         return f'CAST("{f}" AS VARCHAR) AS {f}'
 
     select = ", ".join(as_text(f) for f in fields)

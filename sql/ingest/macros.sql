@@ -7,6 +7,8 @@ CREATE OR REPLACE TEMP MACRO parse_ts(s) AS
         WHEN s IS NULL OR trim(s) = '' THEN NULL
         WHEN regexp_full_match(trim(s), '[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?') THEN
             CASE
+                -- past the timestamp range (year ~287000 in ms): unparseable, not an error
+                WHEN abs(try_cast(trim(s) AS DECIMAL(38, 6))) >= 9e15 THEN NULL
                 WHEN abs(try_cast(trim(s) AS DECIMAL(38, 6))) > 1e11
                     THEN make_timestamp(CAST(round(try_cast(trim(s) AS DECIMAL(38, 6)) * 1000) AS BIGINT))
                 ELSE make_timestamp(CAST(round(try_cast(trim(s) AS DECIMAL(38, 6)) * 1000000) AS BIGINT))
@@ -28,13 +30,16 @@ CREATE OR REPLACE TEMP MACRO parse_number(s) AS
 
 CREATE OR REPLACE TEMP MACRO is_blank(s) AS s IS NULL OR trim(s) = '';
 
--- Components: a JSON object of numbers. NULL when it is not one.
+-- Components: a JSON object of finite numbers. NULL when it is not one.
 CREATE OR REPLACE TEMP MACRO parse_components(s) AS
     CASE
         WHEN json_valid(s) AND json_type(CAST(s AS JSON)) = 'OBJECT'
             AND list_bool_and(list_transform(
                 map_values(try_cast(CAST(s AS JSON) AS MAP(VARCHAR, JSON))),
-                lambda v: coalesce(json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE'), false)
+                lambda v: coalesce(
+                    json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND isfinite(try_cast(v AS DOUBLE)),
+                    false
+                )
             )) IS NOT false
         THEN map_from_entries(list_sort(list_transform(
             map_entries(try_cast(CAST(s AS JSON) AS MAP(VARCHAR, JSON))),
