@@ -11,13 +11,14 @@ from pathlib import Path
 import duckdb
 
 from analytics.errors import InputFileError
-from analytics.ingest.staging import file_id, stage_file
+from analytics.ingest.staging import file_id, release_staged, stage_file
 from analytics.warehouse import fetch_one, load_sql
 
 KINDS = ("prices", "trades", "blocked")
 DECISION_KIND = {"trades": "executed", "blocked": "blocked"}
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 _UNIT_SEC = {"m": 60, "h": 3600, "d": 86400}
+WORK_TABLES = ("parsed_prices", "classified_prices", "parsed_decisions", "classified_decisions")
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,6 @@ def ingest_file(
                 report.accepted, report.rejected, report.duplicates, report.corrections,
             ],
         )  # fmt: skip
-        con.execute("DROP TABLE IF EXISTS staged")
         con.execute("COMMIT")
     except duckdb.Error as exc:
         # Whatever the database refused, the file is not loaded: say so in one line, naming it.
@@ -104,7 +104,16 @@ def ingest_file(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        _release_work_tables(con)
     return report
+
+
+def _release_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Free what one file's ingest held in memory."""
+    release_staged(con)
+    for table in WORK_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _ensure_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -199,11 +208,12 @@ def _store_rejects(
     con.execute(
         f"""
         INSERT INTO raw.rejects
-        SELECT $file, $file_id, $kind, row_number, reject_field, reject_reason, record,
+        SELECT $file, $file_id, $kind, p.row_number, p.reject_field, p.reject_reason, s.record,
                current_localtimestamp()
-        FROM {parsed}
-        WHERE reject_reason IS NOT NULL
-        ORDER BY row_number
+        FROM {parsed} AS p
+        JOIN staged AS s USING (row_number)
+        WHERE p.reject_reason IS NOT NULL
+        ORDER BY p.row_number
         """,
         {"file": str(path), "file_id": fid, "kind": kind},
     )

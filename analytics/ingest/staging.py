@@ -7,6 +7,7 @@ readers; no Python object is made per row.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +79,11 @@ def file_id(path: Path) -> str:
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fid: str) -> StagedFile:
-    """Create temp table `staged(row_number, record, <fields of kind> as VARCHAR)` from path."""
+    """Create temp view `staged(row_number, record, malformed, <fields of kind> as VARCHAR)`.
+
+    A view, not a table: a 10-million-row file is read as it is parsed, not copied as text
+    first. `record` (the row as written, for rejects) is only computed for rejected rows.
+    Sources it reads stay registered until `release_staged`."""
     fmt = file_format(path)
     fields = FIELDS[kind]
     try:
@@ -120,7 +125,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, 
     con.register("staged_lines", lines)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE staged AS
+        CREATE OR REPLACE TEMP VIEW staged AS
         WITH src AS (
             SELECT
                 CAST(row_number AS BIGINT) AS row_number,
@@ -133,7 +138,6 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, 
         FROM src
         """
     )
-    con.unregister("staged_lines")
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields: tuple[str, ...]):
@@ -145,7 +149,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields: tu
     con.register("staged_csv", frame)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE staged AS
+        CREATE OR REPLACE TEMP VIEW staged AS
         SELECT
             CAST(row_number AS BIGINT) AS row_number,
             CAST(to_json(staged_csv) AS VARCHAR) AS record,
@@ -154,7 +158,6 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields: tu
         FROM staged_csv
         """
     )
-    con.unregister("staged_csv")
 
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields):
@@ -177,18 +180,28 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields
         return f'CAST("{f}" AS VARCHAR) AS {f}'
 
     select = ", ".join(as_text(f) for f in fields)
+    # A relation carries the path as a value, never spliced into SQL text.
+    con.read_parquet(str(path), file_row_number=True).to_view("staged_parquet")
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE staged AS
+        CREATE OR REPLACE TEMP VIEW staged AS
         SELECT
             file_row_number + 1 AS row_number,
             CAST(to_json(src) AS VARCHAR) AS record,
             false AS malformed,
             {select}
-        FROM read_parquet($path, file_row_number = true) AS src
-        """,
-        {"path": str(path)},
+        FROM staged_parquet AS src
+        """
     )
+
+
+def release_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the staged view and the frames it reads."""
+    con.execute("DROP VIEW IF EXISTS staged")
+    con.execute("DROP VIEW IF EXISTS staged_parquet")
+    for name in ("staged_lines", "staged_csv"):
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(name)
 
 
 def _check_columns(path: Path, kind: str, columns: list[str]) -> None:

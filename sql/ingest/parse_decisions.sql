@@ -3,7 +3,6 @@
 WITH parsed AS (
     SELECT
         row_number,
-        record,
         malformed,
         nullif(trim(decision_id), '') AS decision_id,
         parse_ts(ts) AS ts,
@@ -64,7 +63,6 @@ checked AS (
 
 SELECT
     row_number,
-    record,
     problem[1] AS reject_field,
     problem[2] AS reject_reason,
     decision_id,

@@ -2,7 +2,6 @@
 WITH parsed AS (
     SELECT
         row_number,
-        record,
         malformed,
         nullif(trim(symbol), '') AS symbol,
         parse_ts(ts) AS ts,
@@ -22,7 +21,6 @@ WITH parsed AS (
 
 SELECT
     row_number,
-    record,
     problem[1] AS reject_field,
     problem[2] AS reject_reason,
     symbol,
