@@ -1,0 +1,232 @@
+"""The service's cycle, run at start and then every `interval_min` in a background thread.
+
+A cycle opens the warehouse for writing, picks up inbox files, recomputes and publishes a
+version (run_cycle), writes the bot's learned-state JSON, reads the run log back for /health,
+and closes the warehouse again: between cycles the file is free for read-only users
+(`tradelens sql`, the DuckDB CLI, dashboards). No exception ends the loop; a stop request
+abandons the cycle at the next step boundary, before anything is published.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from analytics.config import Settings
+from analytics.learning.state import state_document, write_state_json
+from analytics.pipeline import RunAborted, RunResult, run_cycle
+from analytics.service.dashboard import placeholder_page, render_dashboard
+from analytics.service.health import (
+    ServiceState,
+    health_document,
+    read_run_log,
+    utc_now,
+)
+from analytics.service.inbox import InboxScanner
+from analytics.service.logs import RUN_ID
+from analytics.service.telemetry import ServiceMetrics
+from analytics.warehouse import connect, fetch_one
+
+log = logging.getLogger("tradelens.service.scheduler")
+
+READER_GAP_SEC = 2.0  # least pause between cycles, so read-only users get a turn at the file
+
+
+class Scheduler:
+    def __init__(
+        self,
+        warehouse: Path,
+        settings: Settings,
+        state: ServiceState,
+        metrics: ServiceMetrics,
+        inbox: InboxScanner,
+    ) -> None:
+        self.warehouse = warehouse
+        self.settings = settings
+        self.state = state
+        self.metrics = metrics
+        self.inbox = inbox
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="tradelens-scheduler", daemon=True)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con_lock = threading.Lock()
+        self._run_id: int | None = None  # the run the current cycle publishes
+        self.page = ""
+
+    # -- control, from the main thread
+
+    def start(self) -> None:
+        self._thread.start()
+        self.page = placeholder_page(self.health(), "the first cycle is running")
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float) -> bool:
+        """True once the thread has ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def interrupt(self) -> None:
+        """Cancel the query the cycle is running (DuckDB rolls it back); for a slow stop."""
+        with self._con_lock:
+            if self._con is not None:
+                with contextlib.suppress(duckdb.Error):
+                    self._con.interrupt()
+
+    def health(self) -> dict[str, Any]:
+        facts = replace(self.state.facts(), scheduler_alive=self.alive)
+        return health_document(facts.run_log, self.settings.interval_min, service=facts)
+
+    # -- the loop, in the scheduler thread
+
+    def _loop(self) -> None:
+        interval_sec = self.settings.interval_min * 60
+        log.info("scheduler started: a cycle now and every %g min", self.settings.interval_min)
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self.state.update(next_run_at=utc_now() + timedelta(seconds=interval_sec))
+            self.run_once()
+            if self._stop.is_set():
+                break
+            next_start = max(
+                started + interval_sec, time.monotonic() + min(READER_GAP_SEC, interval_sec)
+            )
+            wait_sec = next_start - time.monotonic()
+            self.state.update(next_run_at=utc_now() + timedelta(seconds=wait_sec))
+            self._stop.wait(wait_sec)
+        log.info("scheduler stopped")
+
+    def run_once(self) -> None:
+        """One cycle; whatever happens, the loop goes on."""
+        t0 = time.monotonic()
+        self.state.update(cycle_in_progress=True, current_step="opening the warehouse")
+        self.metrics.cycle_running.set(1)
+        outcome: str | None = None  # set when the cycle ends without a run result
+        self._run_id = None
+        try:
+            self._cycle()
+        except (RunAborted, duckdb.InterruptException):
+            outcome = "aborted"
+            log.info("cycle abandoned on a stop request: nothing of it was published")
+        except Exception as exc:
+            outcome = "error"
+            log.exception("cycle failed: %s", _one_line(exc))
+            self._count_error(exc)
+        finally:
+            self.metrics.observe_cycle_end(time.monotonic() - t0, outcome)
+            self.metrics.cycle_running.set(0)
+            self.state.update(cycle_in_progress=False, current_step=None)
+        if outcome != "aborted":
+            self._render_page()
+
+    def _count_error(self, exc: Exception) -> None:
+        """A run that failed is counted by the run log already; anything else is counted here."""
+        run_log = self.state.facts().run_log
+        failed_run = run_log.last_run_id == self._run_id and run_log.last_run_status in (
+            "failed",
+            "partial",
+        )
+        self.state.count_cycle_error(_one_line(exc), counted=not failed_run)
+
+    def _cycle(self) -> None:
+        with connect(self.warehouse, create=True) as con, self._attached(con):
+            # The write lock is ours until the connection closes, so no one else can take this id.
+            self._run_id = fetch_one(con, "SELECT coalesce(max(run_id), 0) + 1 FROM runs")[0]
+            token = RUN_ID.set(self._run_id)
+            try:
+                log.info("cycle started")
+                self._step("inbox")
+                pickup = self.inbox.pick_up(con, self.settings, self._run_id, self._stop.is_set)
+                self.metrics.observe_pickup(pickup)
+                result = run_cycle(
+                    con,
+                    self.settings,
+                    trigger="serve",
+                    on_step=self._step,
+                    should_stop=self._stop.is_set,
+                )
+                self.metrics.observe_run(result)
+                self._log_run(result)
+                if self.settings.state_out and result.published:
+                    self._write_state(con, result.run_id)
+            finally:
+                self._refresh(con)
+                RUN_ID.reset(token)
+
+    @contextlib.contextmanager
+    def _attached(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """Expose the cycle's connection to interrupt(); detach before it is closed."""
+        with self._con_lock:
+            self._con = con
+        try:
+            yield
+        finally:
+            with self._con_lock:
+                self._con = None
+
+    def _step(self, step: str) -> None:
+        self.state.update(current_step=step)
+        log.info("step: %s", step)
+
+    def _log_run(self, result: RunResult) -> None:
+        if result.run_id != self._run_id:
+            log.warning("run id %s differs from the expected %s", result.run_id, self._run_id)
+        summary = ", ".join(f"{c.name} {c.status}" for c in result.components)
+        log.info(
+            "run %d %s in %.2fs (%s)",
+            result.run_id,
+            result.status,
+            result.seconds,
+            summary,
+            extra={"fields": {"status": result.status, "seconds": round(result.seconds, 3)}},
+        )
+        for c in result.components:
+            if c.status == "failed":
+                carried = f"; output carried from run {c.carried_from}" if c.carried_from else ""
+                log.warning(
+                    "component %s failed after %d attempts: %s%s",
+                    c.name,
+                    c.attempts,
+                    c.error,
+                    carried,
+                    extra={"fields": {"component": c.name}},
+                )
+
+    def _write_state(self, con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+        self._step("writing the learned state")
+        path = Path(self.settings.state_out)
+        write_state_json(path, state_document(con, run_id))
+        log.info("learned state of run %d written to %s", run_id, path)
+
+    def _refresh(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Read the run log back for /health while the connection is still open."""
+        try:
+            run_log = read_run_log(con)
+        except duckdb.Error as exc:
+            log.warning("could not read the run log back: %s", _one_line(exc))
+            return
+        self.state.update(run_log=run_log)
+        self.metrics.observe_run_log(run_log)
+
+    def _render_page(self) -> None:
+        """Render GET / with the write lock released, so the report opens the file read-only."""
+        self.page = render_dashboard(self.warehouse, self.health())
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()

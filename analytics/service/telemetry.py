@@ -1,0 +1,133 @@
+"""Prometheus metrics of the service (GET /metrics), in a registry of their own.
+
+Counters count what this process did since it started (Prometheus expects resets on restart);
+the run-log gauges (`tradelens_runs_*`) carry the totals the warehouse remembers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from analytics.ingest import IngestReport
+from analytics.pipeline import COMPONENTS, RunResult
+from analytics.service.health import RunLog
+from analytics.service.inbox import PickupReport
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+CYCLE_BUCKETS_SEC = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+INGEST_KINDS = ("prices", "trades", "blocked")
+
+
+class ServiceMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.cycle_seconds = Histogram(
+            "tradelens_cycle_duration_seconds",
+            "Wall time of a service cycle: inbox pickup, recompute, publish, state JSON",
+            buckets=CYCLE_BUCKETS_SEC,
+            registry=r,
+        )
+        self.cycles = Counter(
+            "tradelens_cycles",
+            "Service cycles by outcome (success, partial, failed: the run's status; "
+            "error: the cycle raised; aborted: stopped on request)",
+            ["outcome"],
+            registry=r,
+        )
+        self.rows_ingested = Counter(
+            "tradelens_rows_ingested",
+            "Rows loaded from inbox files (accepted)",
+            ["kind"],
+            registry=r,
+        )
+        self.rows_rejected = Counter(
+            "tradelens_rows_rejected",
+            "Rows of inbox files sent to raw.rejects",
+            ["kind"],
+            registry=r,
+        )
+        self.inbox_files = Counter(
+            "tradelens_inbox_files",
+            "Inbox files by verdict (ingested, quarantined)",
+            ["kind", "status"],
+            registry=r,
+        )
+        self.component_errors = Counter(
+            "tradelens_component_errors",
+            "Components that failed after their retries (output carried forward), and cycle "
+            "errors outside any component (component=cycle)",
+            ["component"],
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "tradelens_last_success_timestamp_seconds",
+            "Unix time the newest successful run finished (0 if none)",
+            registry=r,
+        )
+        self.last_run = Gauge(
+            "tradelens_last_run_timestamp_seconds",
+            "Unix time the newest run finished, whatever its status (0 if none)",
+            registry=r,
+        )
+        self.runs_succeeded = Gauge(
+            "tradelens_runs_success", "Successful runs in the warehouse's run log", registry=r
+        )
+        self.runs_errored = Gauge(
+            "tradelens_runs_error", "Failed or partial runs in the warehouse's run log", registry=r
+        )
+        self.published_run = Gauge(
+            "tradelens_published_run_id", "run_id of the version latest.* shows", registry=r
+        )
+        self.scheduler_up = Gauge(
+            "tradelens_scheduler_up", "1 while the scheduler thread runs", registry=r
+        )
+        self.cycle_running = Gauge(
+            "tradelens_cycle_in_progress", "1 while a cycle holds the write lock", registry=r
+        )
+        for kind in INGEST_KINDS:  # zero-valued series exist from the start, as dashboards expect
+            self.rows_ingested.labels(kind)
+            self.rows_rejected.labels(kind)
+        for component in (*COMPONENTS, "cycle"):
+            self.component_errors.labels(component)
+
+    def watch_scheduler(self, alive: Callable[[], bool]) -> None:
+        self.scheduler_up.set_function(lambda: float(alive()))
+
+    def observe_pickup(self, report: PickupReport) -> None:
+        for item, result in report.ingested:
+            self._count_ingest(item.kind, result)
+            self.inbox_files.labels(item.kind, "ingested").inc()
+        for item, _ in report.quarantined:
+            self.inbox_files.labels(item.kind, "quarantined").inc()
+
+    def _count_ingest(self, kind: str, result: IngestReport) -> None:
+        self.rows_ingested.labels(kind).inc(result.accepted)
+        self.rows_rejected.labels(kind).inc(result.rejected)
+
+    def observe_run(self, result: RunResult) -> None:
+        self.cycles.labels(result.status).inc()
+        for component in result.components:
+            if component.status == "failed":
+                self.component_errors.labels(component.name).inc()
+
+    def observe_cycle_end(self, seconds: float, outcome: str | None = None) -> None:
+        """`outcome` for cycles that ended without a run result: error or aborted."""
+        self.cycle_seconds.observe(seconds)
+        if outcome:
+            self.cycles.labels(outcome).inc()
+            if outcome == "error":
+                self.component_errors.labels("cycle").inc()
+
+    def observe_run_log(self, run_log: RunLog) -> None:
+        self.last_success.set(run_log.last_success_at_epoch)
+        self.last_run.set(run_log.last_run_at_epoch)
+        self.runs_succeeded.set(run_log.success_count)
+        self.runs_errored.set(run_log.error_count)
+        self.published_run.set(run_log.published_run_id or 0)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,10 @@
+-- The newest quarantined inbox files with their reasons, for /health.
+select
+    path,
+    kind,
+    reason,
+    seen_at
+from raw.inbox_files
+where status = 'quarantined'
+order by seen_at desc, path
+limit $limit

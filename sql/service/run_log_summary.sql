@@ -1,0 +1,55 @@
+-- The run log as /health reports it: one row with the counts, the newest finished run, the
+-- newest success and the newest published version. A run abandoned on a stop request
+-- (error 'RunAborted: …') is neither a success nor an error.
+with counts as (
+    select
+        count(*) filter (where status = 'success') as success_count,
+        count(*) filter (
+            where status = 'partial'
+               or (status = 'failed' and coalesce(error, '') not like 'RunAborted:%')
+        ) as error_count,
+        count(*) filter (where status = 'failed' and error like 'RunAborted:%') as aborted_count
+    from runs
+),
+
+last_run as (
+    select run_id, status, finished_at, error
+    from runs
+    where status <> 'running'
+    order by run_id desc
+    limit 1
+),
+
+last_success as (
+    select run_id, finished_at
+    from runs
+    where status = 'success'
+    order by run_id desc
+    limit 1
+),
+
+last_serve_config as (
+    select config
+    from runs
+    where trigger = 'serve'
+    order by run_id desc
+    limit 1
+)
+
+select
+    counts.success_count,
+    counts.error_count,
+    counts.aborted_count,
+    last_run.run_id as last_run_id,
+    last_run.status as last_run_status,
+    last_run.finished_at as last_run_at,
+    last_run.error as last_run_error,
+    last_success.run_id as last_success_run_id,
+    last_success.finished_at as last_success_at,
+    (select max(run_id) from runs where published) as published_run_id,
+    try_cast(json_extract(last_serve_config.config, '$.interval_min') as double)
+        as serve_interval_min
+from counts
+left join last_run on true
+left join last_success on true
+left join last_serve_config on true
