@@ -124,7 +124,7 @@ def run_cycle(
                 results[name] = ComponentResult(name, status="skipped")
                 continue
             on_step(name.replace("_", " "))
-            results[name] = _run_component(name, con, ctx, outputs, results)
+            results[name] = _run_component(name, con, ctx, outputs, results, should_stop)
         on_step("publishing")
         if should_stop():
             raise RunAborted("stop requested")
@@ -141,8 +141,10 @@ def _run_component(
     ctx: RunContext,
     outputs: dict[str, Output],
     results: dict[str, ComponentResult],
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> ComponentResult:
-    """Run with retries and exponential backoff; a failure is recorded, never raised."""
+    """Run with retries and exponential backoff; a failure is recorded, never raised, except
+    a stop: an interrupted query or a stop request abandons the run at once."""
     result = ComponentResult(name)
     t0 = time.monotonic()
     failed_deps = [d for d in DEPENDS_ON.get(name, ()) if results[d].status != "ok"]
@@ -161,8 +163,12 @@ def _run_component(
                 _row_count(con, v) for k, v in produced.items() if k in PUBLISHES[name]
             )
             break
+        except duckdb.InterruptException:
+            raise RunAborted("stop requested (query interrupted)") from None
         except Exception as exc:
             result.status, result.error = "failed", _one_line(exc)
+            if should_stop():
+                raise RunAborted("stop requested") from None
             if attempt < RETRY_ATTEMPTS:
                 time.sleep(RETRY_BASE_DELAY_SEC * 2 ** (attempt - 1))
     result.seconds = time.monotonic() - t0
@@ -347,11 +353,13 @@ def _mark_interrupted_runs(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _fail_run(con: duckdb.DuckDBPyConnection, run_id: int, exc: BaseException) -> None:
+    """Record why the run ended unpublished: `aborted` on a stop request, else `failed`."""
     with contextlib.suppress(duckdb.Error):  # no transaction may be open
         con.execute("ROLLBACK")
+    stopped = isinstance(exc, RunAborted | duckdb.InterruptException | KeyboardInterrupt)
     con.execute(
-        "UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ?",
-        [now_utc(), _one_line(exc), run_id],
+        "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
+        ["aborted" if stopped else "failed", now_utc(), _one_line(exc), run_id],
     )
 
 

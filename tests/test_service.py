@@ -193,7 +193,11 @@ def test_inbox_picks_up_each_content_once_and_quarantines_unreadable_files(
     (blocked_dir / "b.jsonl").write_text("\n".join(blocked_lines[:half]) + "\n")
     _settled(blocked_dir / "b.jsonl")
     (trades_dir / ".t2.jsonl.tmp").write_text("half-written")  # hidden: never looked at
-    (trades_dir / "fresh.jsonl").write_text("{}\n")  # just written: waits for a later cycle
+    fresh = trades_dir / "fresh.jsonl"
+    fresh.write_text("{}\n")  # still being written: waits for a later cycle
+    # stamped ahead so it stays "just written" however slow this machine is today
+    ahead = time.time() + 600
+    os.utime(fresh, (ahead, ahead))
 
     with connect(warehouse) as con:
         first = inbox.pick_up(con, settings, run_id=1)
@@ -512,7 +516,7 @@ def test_failed_component_is_carried_service_goes_stale_and_sigterm_abandons_the
     runs = _sql(warehouse, "select run_id, status, published, error from runs order by run_id")
     assert max(r["run_id"] for r in runs if r["published"]) == kept
     abandoned = runs[-1]
-    assert abandoned["run_id"] == kept + 1 and abandoned["status"] == "failed"
+    assert abandoned["run_id"] == kept + 1 and abandoned["status"] == "aborted"
     assert abandoned["error"].startswith("RunAborted")
     leaked = _sql(
         warehouse, f"select count(*) as n from history.counterfactuals where run_id > {kept}"

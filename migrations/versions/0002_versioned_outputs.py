@@ -115,7 +115,7 @@ def upgrade() -> None:
             run_id       BIGINT PRIMARY KEY,
             started_at   TIMESTAMP NOT NULL,
             finished_at  TIMESTAMP,
-            status       VARCHAR NOT NULL,   -- running | success | partial | failed
+            status       VARCHAR NOT NULL,   -- running | success | partial | failed | aborted
             published    BOOLEAN NOT NULL DEFAULT false,
             engine       VARCHAR NOT NULL,
             trigger      VARCHAR NOT NULL,   -- run | counterfactual | serve | demo

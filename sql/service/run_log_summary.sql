@@ -1,14 +1,11 @@
 -- The run log as /health reports it: one row with the counts, the newest finished run, the
 -- newest success and the newest published version. A run abandoned on a stop request
--- (error 'RunAborted: …') is neither a success nor an error.
+-- (status 'aborted') is neither a success nor an error.
 with counts as (
     select
         count(*) filter (where status = 'success') as success_count,
-        count(*) filter (
-            where status = 'partial'
-               or (status = 'failed' and coalesce(error, '') not like 'RunAborted:%')
-        ) as error_count,
-        count(*) filter (where status = 'failed' and error like 'RunAborted:%') as aborted_count
+        count(*) filter (where status in ('partial', 'failed')) as error_count,
+        count(*) filter (where status = 'aborted') as aborted_count
     from runs
 ),
 
