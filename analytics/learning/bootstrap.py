@@ -51,7 +51,9 @@ def paired_gain_intervals(
             gains[i, start : start + draws] = scores[best] - scores[current]
     gains = np.where(np.isnan(gains), -np.inf, gains)  # an undefined draw confirms nothing
     alpha = (1 - confidence) / 2
-    bounds = np.quantile(gains, [alpha, 1 - alpha], axis=1)
+    with np.errstate(invalid="ignore"):  # interpolating next to -inf gives nan: it is -inf
+        bounds = np.quantile(gains, [alpha, 1 - alpha], axis=1)
+    bounds = np.where(np.isnan(bounds), -np.inf, bounds)
     return [(float(lo), float(hi)) for lo, hi in bounds.T]
 
 

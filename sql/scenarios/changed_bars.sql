@@ -1,6 +1,6 @@
 -- Bars that arrived or were corrected since the scenario cache was last brought up to date:
--- those from price files ingested after $files_seen_at.
-SELECT p.symbol, p.available_at
+-- those from price files ingested after $files_seen_at, flagged when their file corrected bars.
+SELECT p.symbol, p.available_at, f.corrections > 0 AS from_correcting_file
 FROM raw.prices AS p
 JOIN raw.files AS f
     ON f.file_id = p.file_id

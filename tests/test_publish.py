@@ -1,0 +1,207 @@
+"""Versions (SPEC §10): every run is logged, every version stays in history, latest is the newest
+published one, and a failed, aborted or killed run never shows half of itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import tradelens, write_jsonl
+
+from analytics.config import settings_from_mapping
+from analytics.ingest import ingest_file
+from analytics.pipeline import FAULT_ENV, RunAborted, run_cycle
+from analytics.sample_data import write_sample_data
+from analytics.warehouse import connect, fetch_one, query_rows
+
+T0 = datetime(2025, 1, 6)
+SETTINGS = settings_from_mapping({"objective": "weighted_pnl", "min_samples": 1,
+                                  "require_significance": False})  # fmt: skip
+# Versioned outputs: a copy per version in history.*. latest.timing_outcomes is not one of
+# them: it reads the scenario store, which always matches the newest published version.
+VERSIONED = ("counterfactuals", "timing_grid", "weight_grid", "sizing_grid", "learned_state")
+LATEST = (*VERSIONED, "timing_outcomes", "run")
+
+
+def bars(first: int, last: int) -> list[dict]:
+    return [{"symbol": "AAA", "ts": (T0 + timedelta(minutes=5 * k)).isoformat(), "open": 1,
+             "high": 1, "low": 1, "close": 100.0 + k, "volume": 1}
+            for k in range(first, last)]  # fmt: skip
+
+
+def decisions() -> tuple[list[dict], list[dict]]:
+    common = {"ts": (T0 + timedelta(minutes=30)).isoformat(), "symbol": "AAA",
+              "direction": "long", "entry_score": 1.0, "components": {"a": 1.0}}  # fmt: skip
+    trades = [common | {"decision_id": "e1", "entry_ts": common["ts"], "entry_price": 106.0,
+                        "qty": 1.0, "exit_ts": (T0 + timedelta(hours=2)).isoformat(),
+                        "exit_price": 110.0}]  # fmt: skip
+    blocked = [common | {"decision_id": "b1", "reason": "score_below_threshold"}]
+    return trades, blocked
+
+
+def ingest(con, path: Path, kind: str, records: list[dict]) -> None:
+    write_jsonl(path, records)
+    assert ingest_file(con, path, kind, bar_time="close", interval="5m").rejected == 0
+
+
+def snapshot(con) -> dict[str, tuple]:
+    """Row count and an order-free checksum of the values of every latest.* view."""
+    return {
+        view: fetch_one(con, f"SELECT count(*), bit_xor(hash(v)) FROM latest.{view} AS v")
+        for view in LATEST
+    }
+
+
+def history_rows(con, run_id: int) -> dict[str, int]:
+    return {
+        table: fetch_one(con, f"SELECT count(*) FROM history.{table} WHERE run_id = ?", [run_id])[0]
+        for table in VERSIONED
+    }
+
+
+def test_history_keeps_every_version_and_latest_shows_the_newest(warehouse, tmp_path):
+    trades, blocked = decisions()
+    with connect(warehouse) as con:
+        ingest(con, tmp_path / "p1.jsonl", "prices", bars(0, 13))  # to 01:00: b1's exit pending
+        ingest(con, tmp_path / "t.jsonl", "trades", trades)
+        ingest(con, tmp_path / "b.jsonl", "blocked", blocked)
+        first = run_cycle(con, SETTINGS)
+        ingest(con, tmp_path / "p2.jsonl", "prices", bars(13, 40))
+        second = run_cycle(con, SETTINGS)
+        assert (first.status, second.status) == ("success", "success")
+        per_version = {r: history_rows(con, r) for r in (first.run_id, second.run_id)}
+        latest_ids = {
+            view: {r[0] for r in con.execute(f"SELECT run_id FROM latest.{view}").fetchall()}
+            for view in (*VERSIONED, "run")
+        }
+        cf = query_rows(con, "SELECT run_id, status, pnl FROM history.counterfactuals ORDER BY 1")
+
+    for run_id, counts in per_version.items():
+        assert all(counts.values()), (run_id, counts)  # every table holds every version
+    assert per_version[first.run_id] == per_version[second.run_id]
+    assert all(ids == {second.run_id} for ids in latest_ids.values()), latest_ids
+    assert [(r["run_id"], r["status"]) for r in cf] == [(first.run_id, "pending"),
+                                                         (second.run_id, "ok")]  # fmt: skip
+    assert cf[1]["pnl"] == pytest.approx((118 / 106 - 1) * 1000)  # 00:30 → 01:30
+
+
+def test_failed_component_is_carried_forward_and_recorded(warehouse, tmp_path, monkeypatch):
+    trades, blocked = decisions()
+    with connect(warehouse) as con:
+        ingest(con, tmp_path / "p.jsonl", "prices", bars(0, 40))
+        ingest(con, tmp_path / "t.jsonl", "trades", trades)
+        ingest(con, tmp_path / "b.jsonl", "blocked", blocked)
+        good = run_cycle(con, SETTINGS)
+        before = {v: query_rows(con, f"SELECT * EXCLUDE (run_id) FROM latest.{v} ORDER BY ALL")
+                  for v in ("counterfactuals", "weight_grid")}  # fmt: skip
+        weights_before = query_rows(con, "SELECT * FROM latest.learned_state WHERE kind='weight'")
+
+        monkeypatch.setenv(FAULT_ENV, "counterfactuals")
+        partial = run_cycle(con, SETTINGS)
+        monkeypatch.delenv(FAULT_ENV)
+        after = {v: query_rows(con, f"SELECT * EXCLUDE (run_id) FROM latest.{v} ORDER BY ALL")
+                 for v in ("counterfactuals", "weight_grid")}  # fmt: skip
+        weights_after = query_rows(con, "SELECT * FROM latest.learned_state WHERE kind='weight'")
+        components = {r["component"]: r for r in query_rows(
+            con, "SELECT * FROM run_components WHERE run_id = ?", [partial.run_id])}  # fmt: skip
+        run = query_rows(con, "SELECT * FROM runs WHERE run_id = ?", [partial.run_id])[0]
+
+        with pytest.raises(RunAborted):
+            run_cycle(con, SETTINGS, should_stop=lambda: True)
+        aborted = query_rows(con, "SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")[0]
+        latest_run = fetch_one(con, "SELECT run_id FROM latest.run")[0]
+
+    assert partial.status == "partial" and partial.published
+    assert (run["status"], run["published"]) == ("partial", True)
+    assert "counterfactuals: RuntimeError: fault injected" in run["error"]
+    failed = components["counterfactuals"]
+    assert (failed["status"], failed["attempts"], failed["carried_from"]) == (
+        "failed",
+        3,
+        good.run_id,
+    )
+    # the weight grid needs this run's counterfactuals: it is carried forward too
+    assert (components["weight_grid"]["status"], components["weight_grid"]["carried_from"]) == (
+        "failed",
+        good.run_id,
+    )
+    assert components["timing_grid"]["status"] == components["sizing_grid"]["status"] == "ok"
+    assert after == before  # the previous output, whole, under the new run_id
+    assert [w["before"] for w in weights_after] == [w["after"] for w in weights_before]
+    assert [w["after"] for w in weights_after] == [w["after"] for w in weights_before]
+    assert not any(w["applied"] for w in weights_after)
+    # a stop request ends the run unpublished ('aborted' where the pipeline tells it apart)
+    assert aborted["status"] in ("aborted", "failed") and aborted["published"] is False
+    assert "stop requested" in aborted["error"]
+    assert latest_run == partial.run_id
+
+    listed = tradelens("versions", "--format", "json", warehouse=warehouse)
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)
+    assert [(r["run_id"], r["status"], r["published"]) for r in runs] == [
+        (aborted["run_id"], aborted["status"], False),
+        (partial.run_id, "partial", True),
+        (good.run_id, "success", True),
+    ]
+    assert runs[1]["counterfactuals"] == runs[2]["counterfactuals"] == 1
+    assert "counterfactuals: failed" in runs[1]["not_ok"]
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_leaves_the_previous_version_whole(warehouse, tmp_path):
+    files = write_sample_data(tmp_path / "sample", symbols=3, days=20, decisions=8000)
+    with connect(warehouse) as con:
+        for kind, path in (("prices", files.prices), ("trades", files.trades),
+                           ("blocked", files.blocked)):  # fmt: skip
+            ingest_file(con, path, kind)
+        previous = run_cycle(con, settings_from_mapping({}))  # with the bootstrap: seconds
+        assert previous.status == "success"
+        assert previous.seconds > 0.5, "too little work for a run to be killed mid-way"
+        whole = snapshot(con)
+    assert all(count for count, _ in whole.values()), whole
+
+    wal = Path(f"{warehouse}.wal")
+    assert not wal.exists()  # closing checkpointed: a WAL now means the next run has written
+    env = {**os.environ, "TRADELENS_WAREHOUSE": str(warehouse)}
+    env.pop(FAULT_ENV, None)
+    proc = subprocess.Popen(  # --full: nothing reused from the store, the whole work again
+        [sys.executable, "-m", "analytics", "run", "--full", "--format", "json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (wal.exists() and wal.stat().st_size > 0):  # its 'running' row is committed
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.02)
+        time.sleep(previous.seconds / 4)  # well inside the computation, before publishing
+        assert proc.poll() is None, "the run finished before the kill: give it more data"
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    with connect(warehouse) as con:
+        killed = query_rows(con, "SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")[0]
+        assert killed["run_id"] == previous.run_id + 1 and killed["status"] == "running"
+        assert snapshot(con) == whole  # same rows, same values
+        assert not any(history_rows(con, killed["run_id"]).values())
+        assert not fetch_one(
+            con, "SELECT count(*) FROM run_components WHERE run_id = ?", [killed["run_id"]]
+        )[0]
+        after = run_cycle(con, SETTINGS, only=("counterfactuals",))
+        marked = query_rows(con, "SELECT * FROM runs WHERE run_id = ?", [killed["run_id"]])[0]
+
+    assert after.run_id == killed["run_id"] + 1 and after.published
+    assert (marked["status"], marked["published"]) == ("failed", False)
+    assert "interrupted" in marked["error"]
