@@ -37,8 +37,14 @@ def paired_gain_intervals(
     population = np.sort(population)
     cells = sorted({cell for pair in pairs for cell in pair})
     arrays = {cell: _cell_arrays(con, outcomes, cell, population) for cell in cells}
+    # Positions are labels: ordering them by exit day (of the first cell) turns each cell's
+    # day sums into contiguous segment sums over nearly sequential memory.
+    order = np.argsort(arrays[cells[0]][1], kind="stable")
+    arrays = {cell: tuple(a[order] for a in arrs) for cell, arrs in arrays.items()}
     resolved_days = np.concatenate([day[resolved] for _, day, resolved in arrays.values()])
     first_day = int(resolved_days.min()) if len(resolved_days) else 0
+    n_days = int(resolved_days.max()) - first_day + 1 if len(resolved_days) else 1
+    segments = {cell: _day_segments(*arrays[cell], first_day) for cell in cells}
     rng = np.random.default_rng(seed)
     size = len(population)
     gains = np.empty((len(pairs), samples))
@@ -46,7 +52,7 @@ def paired_gain_intervals(
     for start in range(0, samples, block):
         draws = min(block, samples - start)
         counts = _resample_counts(rng, draws, size)
-        scores = {cell: _objective(counts, *arrays[cell], first_day, objective) for cell in cells}
+        scores = {cell: _objective(counts, segments[cell], n_days, objective) for cell in cells}
         for i, (best, current) in enumerate(pairs):
             gains[i, start : start + draws] = scores[best] - scores[current]
     gains = np.where(np.isnan(gains), -np.inf, gains)  # an undefined draw confirms nothing
@@ -96,28 +102,38 @@ def _cell_arrays(
 
 def _resample_counts(rng: np.random.Generator, draws: int, size: int) -> np.ndarray:
     """How often each decision appears in each of `draws` resamples of `size` decisions."""
-    picks = rng.integers(0, size, size=(draws, size))
-    flat = (picks + (np.arange(draws) * size)[:, None]).ravel()
-    return np.bincount(flat, minlength=draws * size).reshape(draws, size)
+    picks = rng.integers(0, size, size=(draws, size), dtype=np.int32)
+    picks += (np.arange(draws, dtype=np.int32) * size)[:, None]  # draws·size < 2^31 by block
+    return np.bincount(picks.ravel(), minlength=draws * size).reshape(draws, size)
+
+
+def _day_segments(
+    wpnl: np.ndarray, day: np.ndarray, resolved: np.ndarray, first_day: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A cell's resolved decisions grouped by exit day: (positions sorted by day, weighted pnl
+    in that order, where each day's run starts, the day index of each run)."""
+    positions = np.flatnonzero(resolved)
+    positions = positions[np.argsort(day[positions], kind="stable")]
+    days = day[positions] - first_day
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]]) if len(days) else days
+    return positions, wpnl[positions], starts, days[starts]
 
 
 def _objective(
     counts: np.ndarray,
-    wpnl: np.ndarray,
-    day: np.ndarray,
-    resolved: np.ndarray,
-    first_day: int,
+    segments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n_days: int,
     objective: str,
 ) -> np.ndarray:
     """The objective of each resample (rows of `counts`), as SPEC §6 defines it on the full set."""
+    positions, wpnl, starts, day_of_segment = segments
     draws = counts.shape[0]
-    day_idx = np.where(resolved, day - first_day, 0)
-    n_days = int(day_idx.max(initial=0)) + 1
-    cells = (np.arange(draws)[:, None] * n_days + day_idx[None, :]).ravel()
-    daily = np.bincount(cells, weights=(counts * wpnl).ravel(), minlength=draws * n_days)
-    present = np.bincount(cells, weights=(counts * resolved).ravel(), minlength=draws * n_days)
-    daily = daily.reshape(draws, n_days)
-    present = present.reshape(draws, n_days) > 0
+    daily = np.zeros((draws, n_days))
+    present = np.zeros((draws, n_days), dtype=bool)
+    if len(positions):
+        drawn = counts[:, positions]
+        daily[:, day_of_segment] = np.add.reduceat(drawn * wpnl, starts, axis=1)
+        present[:, day_of_segment] = np.add.reduceat(drawn, starts, axis=1) > 0
     if objective == "weighted_pnl":
         return daily.sum(axis=1)
     if objective == "pnl_over_drawdown":
