@@ -24,10 +24,10 @@ class TimingGrid:
 def compute_timing_grid(con: duckdb.DuckDBPyConnection) -> TimingGrid:
     """§6 metrics of every cell and population, from this run's outcomes (`run_outcomes`)."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE timing_outcomes AS {load_sql('scenarios/timing_outcomes')}"
+        f"CREATE OR REPLACE TEMP VIEW timing_outcomes AS {load_sql('scenarios/timing_outcomes')}"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE timing_cell_outcomes AS "
+        "CREATE OR REPLACE TEMP VIEW timing_cell_outcomes AS "
         + load_sql("scenarios/timing_cell_outcomes")
     )
     con.execute(

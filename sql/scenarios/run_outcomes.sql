@@ -1,6 +1,7 @@
--- This run's outcome of every decision at every moment: reused from the store where still
+-- This run's outcome of every decision at every moment (a view: read by counterfactuals, the
+-- timing grid and the store, never copied): reused from the store where still
 -- valid, replayed otherwise (see analytics/scenarios/store.py).
-CREATE OR REPLACE TEMP TABLE run_outcomes AS
+CREATE OR REPLACE TEMP VIEW run_outcomes AS
 SELECT
     v.decision_idx,
     v.moment_id,
