@@ -33,16 +33,17 @@ class Rendered:
     screenshot: Path
 
 
-def render(page: Path, screenshot: Path, profile: Path, width: int = 1400,
+def render(page: Path | str, screenshot: Path, profile: Path, width: int = 1400,
            height: int = 5000, budget_ms: int = 10000) -> Rendered:  # fmt: skip
-    """Open `page` (a file) headless; virtual time lets plotly finish before the dump."""
+    """Open `page` (a file, or a URL on this machine) headless; virtual time lets plotly finish
+    before the dump."""
     args = [
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-extensions", f"--user-data-dir={profile}",
         "--enable-logging=stderr", "--v=0", f"--virtual-time-budget={budget_ms}",
         f"--window-size={width},{height}", f"--screenshot={screenshot}", "--dump-dom",
-        page.resolve().as_uri(),
+        page.resolve().as_uri() if isinstance(page, Path) else page,
     ]  # fmt: skip
     done = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
