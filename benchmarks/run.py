@@ -9,7 +9,8 @@ Stages, each in its own process so its peak memory (max RSS) is its own:
   floor      a bare DuckDB query doing only the 2 × cells × decisions ASOF lookups and summing
              a P&L per cell: the floor of the timing grid's work on this engine
   timing     the timing-grid component alone (run_cycle only=timing_grid), full recompute
-  full       every component, bootstrap included
+  full       every component, bootstrap included (a full recompute: --full)
+  incremental after 1% new decisions and one hour of new bars, the default (incremental) run
   pandas     the timing grid done the straightforward way: a pandas loop over a subset of
              decisions and cells, price_at by Series.asof; seconds per decision vs tradelens
 Figures are printed, never asserted: these machines are shared and noisy.
@@ -29,7 +30,7 @@ import numpy as np
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("generate", "ingest", "floor", "timing", "full", "pandas")
+STAGES = ("generate", "ingest", "floor", "timing", "full", "incremental", "pandas")
 PANDAS_SUBSET = 1_000  # decisions the per-decision pandas baseline replays
 COMPONENT_NAMES = ("momentum", "flow", "iv_skew", "news", "dark_pool")
 
@@ -67,6 +68,13 @@ def run_suite(args: argparse.Namespace) -> None:
     if "floor" in results and "timing" in results:
         results["timing"]["ratio_to_floor"] = (
             results["timing"]["seconds"] / results["floor"]["seconds"]
+        )
+    if "full" in results and "incremental" in results:
+        results["incremental"]["share_of_full"] = (
+            results["incremental"]["seconds"] / results["full"]["seconds"]
+        )
+        results["incremental"]["notes"] += (
+            f"; {results['incremental']['share_of_full']:.1%} of the full run"
         )
     if "floor" in results and "full" in results:
         results["full"]["ratio_to_floor"] = results["full"]["seconds"] / results["floor"]["seconds"]
@@ -106,7 +114,7 @@ def print_table(results: dict) -> None:
             f"{r['peak_rss_mb']:,.0f}",
             r.get("notes", ""),
         )
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 def _paths(args) -> dict[str, Path]:
@@ -145,34 +153,38 @@ def stage_generate(args) -> dict:
             )
         )
     pl.concat(frames).write_parquet(paths["prices"], row_group_size=1_000_000)
-    n = args.decisions
     span_us = int(per_symbol) * 60_000_000
+    trades, blocked = _decisions(rng, args.decisions, args.symbols, start, span_us, "b")
+    trades.write_parquet(paths["trades"])
+    blocked.write_parquet(paths["blocked"])
+    return {"seconds": time.monotonic() - t0, "notes": "not part of tradelens' work"}
+
+
+def _decisions(rng, n: int, symbols: int, start, span_us: int, prefix: str):
+    """n decisions uniform over [start, start + span): executed when the score reaches 0.5."""
     ts = start + rng.integers(0, span_us, n).astype("timedelta64[us]")
     comps = rng.normal(0, 1, (n, len(COMPONENT_NAMES)))
     decisions = pl.DataFrame(
         {
-            "decision_id": [f"b{i:08d}" for i in range(n)],
+            "decision_id": [f"{prefix}{i:08d}" for i in range(n)],
             "ts": ts,
-            "symbol": [f"SYM{s:03d}" for s in rng.integers(0, args.symbols, n)],
+            "symbol": [f"SYM{s:03d}" for s in rng.integers(0, symbols, n)],
             "direction": np.where(rng.random(n) < 0.5, "long", "short"),
             "entry_score": comps.sum(axis=1),
             "components": pl.Series(comps).arr.to_struct(list(COMPONENT_NAMES)),
         }
     )
     executed = decisions["entry_score"] >= 0.5
-    price = 100.0
     trades = decisions.filter(executed).with_columns(
         entry_ts=pl.col("ts") + pl.duration(seconds=5),
-        entry_price=pl.lit(price),
+        entry_price=pl.lit(100.0),
         exit_ts=pl.col("ts") + pl.duration(hours=2),
-        exit_price=pl.lit(price) * (1 + pl.col("entry_score") * 0.001),
+        exit_price=pl.lit(100.0) * (1 + pl.col("entry_score") * 0.001),
         qty=pl.lit(10.0),
         fees=pl.lit(0.5),
     )
     blocked = decisions.filter(~executed).with_columns(reason=pl.lit("score_below_threshold"))
-    trades.write_parquet(paths["trades"])
-    blocked.write_parquet(paths["blocked"])
-    return {"seconds": time.monotonic() - t0, "notes": "not part of tradelens' work"}
+    return trades, blocked
 
 
 def stage_ingest(args) -> dict:
@@ -235,7 +247,13 @@ def stage_floor(args) -> dict:
     return {"seconds": seconds, "notes": f"{len(cells)} cells, 2 ASOF lookups per cell × decision"}
 
 
-def _run_components(args, only: tuple[str, ...]) -> dict:
+def _all_components() -> tuple[str, ...]:
+    from analytics.pipeline import COMPONENTS
+
+    return COMPONENTS
+
+
+def _run_components(args, only: tuple[str, ...], full: bool = True) -> dict:
     from analytics.config import settings_from_mapping
     from analytics.pipeline import run_cycle
     from analytics.warehouse import connect
@@ -243,10 +261,17 @@ def _run_components(args, only: tuple[str, ...]) -> dict:
     settings = settings_from_mapping({"score_threshold": 0.5})
     with connect(_paths(args)["warehouse"]) as con:
         t0 = time.monotonic()
-        result = run_cycle(con, settings, trigger="benchmark", only=only)
+        result = run_cycle(con, settings, trigger="benchmark", only=only, full=full)
         seconds = time.monotonic() - t0
+        reuse = json.loads(
+            con.execute("SELECT watermark FROM runs WHERE run_id = ?", [result.run_id]).fetchall()[
+                0
+            ][0]
+        )
     parts = ", ".join(f"{c.name} {c.seconds:.1f}s" for c in result.components if c.attempts)
-    return {"seconds": seconds, "notes": f"{result.status}: {parts}"}
+    replayed = f"{reuse.get('outcomes_replayed', 0):,} outcomes replayed, "
+    replayed += f"{reuse.get('outcomes_reused', 0):,} reused"
+    return {"seconds": seconds, "notes": f"{result.status}: {parts}; {replayed}"}
 
 
 def stage_timing(args) -> dict:
@@ -254,9 +279,59 @@ def stage_timing(args) -> dict:
 
 
 def stage_full(args) -> dict:
-    from analytics.pipeline import COMPONENTS
+    return _run_components(args, _all_components())
 
-    return _run_components(args, COMPONENTS)
+
+def stage_incremental(args) -> dict:
+    """1% new decisions over the last day and one new hour of bars, then a default run."""
+    from analytics.ingest import ingest_file
+    from analytics.warehouse import connect
+
+    rng = np.random.default_rng(args.seed + 1)
+    paths = _paths(args)
+    with connect(paths["warehouse"]) as con:
+        last = con.sql(
+            "SELECT symbol, max(ts) AS ts, arg_max(close, ts) AS close FROM raw.prices GROUP BY 1"
+        ).pl()
+    minutes = np.arange(1, 61, dtype=np.int64)
+    bars = []
+    for row in last.iter_rows(named=True):
+        close = row["close"] * np.exp(np.cumsum(rng.normal(0, 0.0008, 60)))
+        open_ = np.concatenate([[row["close"]], close[:-1]])
+        bars.append(
+            pl.DataFrame(
+                {
+                    "symbol": row["symbol"],
+                    "ts": np.datetime64(row["ts"], "us") + minutes * np.timedelta64(60, "s"),
+                    "open": open_,
+                    "high": np.maximum(open_, close) * 1.0005,
+                    "low": np.minimum(open_, close) * 0.9995,
+                    "close": close,
+                    "volume": 100.0,
+                }
+            )
+        )
+    new = {k: args.dir / f"new_{k}.parquet" for k in ("prices", "trades", "blocked")}
+    pl.concat(bars).write_parquet(new["prices"])
+    day_start = np.datetime64(last["ts"].max(), "us") - np.timedelta64(1, "D")
+    trades, blocked = _decisions(
+        rng,
+        max(1, args.decisions // 100),
+        args.symbols,
+        day_start,
+        86_400_000_000,
+        f"n{time.time_ns()}_",  # fresh ids each time the stage runs
+    )
+    trades.write_parquet(new["trades"])
+    blocked.write_parquet(new["blocked"])
+    with connect(paths["warehouse"]) as con:
+        t0 = time.monotonic()
+        for kind, path in new.items():
+            ingest_file(con, path, kind, interval="1m")
+        ingest_sec = time.monotonic() - t0
+    figures = _run_components(args, _all_components(), full=False)
+    figures["notes"] = f"new inputs ingested in {ingest_sec:.1f}s; " + figures["notes"]
+    return figures
 
 
 def stage_pandas(args) -> dict:
@@ -311,6 +386,7 @@ STAGE_FUNCTIONS = {
     "floor": stage_floor,
     "timing": stage_timing,
     "full": stage_full,
+    "incremental": stage_incremental,
     "pandas": stage_pandas,
 }
 
