@@ -189,9 +189,7 @@ def versions(limit: int, fmt: str) -> None:
 
 
 # A query may start with a `-- comment`: unknown "options" are taken as the query itself.
-@cli.command(
-    epilog=example(EXAMPLES["sql"]), context_settings={"ignore_unknown_options": True}
-)
+@cli.command(epilog=example(EXAMPLES["sql"]), context_settings={"ignore_unknown_options": True})
 @click.argument("query")
 @format_option
 def sql(query: str, fmt: str) -> None:

@@ -33,6 +33,12 @@ def cell_metrics(con: duckdb.DuckDBPyConnection, cells: str, outcomes: str) -> p
     )
 
 
+def cells_with_metrics(con: duckdb.DuckDBPyConnection, cells: str, outcomes: str) -> pl.DataFrame:
+    """Every row of temp table `cells` with the §6 metrics of its outcomes, by cell_id."""
+    keys = con.sql(f"SELECT * FROM {cells}").pl()
+    return keys.join(cell_metrics(con, cells, outcomes), on="cell_id").sort("cell_id")
+
+
 def objective_value(metrics: dict, objective: str) -> float | None:
     """The number that ranks cells: sharpe, weighted_pnl or pnl_over_drawdown (SPEC §6)."""
     if objective == "pnl_over_drawdown":

@@ -142,6 +142,14 @@ def execute_script(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None
         con.execute(statement.query, used).fetchall()
 
 
+def temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: str, rows: list) -> None:
+    """(Re)create a small temp table, e.g. the cells of a grid, from Python rows."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
+    if rows:
+        placeholders = ", ".join("?" * len(rows[0]))
+        con.executemany(f"INSERT INTO {name} VALUES ({placeholders})", [list(r) for r in rows])
+
+
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> tuple | None:
     """The first row, or None. Fetches everything: DuckDB 2 keeps a half-read result open."""
     rows = con.execute(sql, params or []).fetchall()

@@ -18,8 +18,8 @@ from analytics.learning.update import (
     gradual_step,
     guarded_choices,
 )
-from analytics.metrics import cell_metrics, objective_value
-from analytics.warehouse import fetch_one, load_sql
+from analytics.metrics import cells_with_metrics, objective_value
+from analytics.warehouse import fetch_one, load_sql, temp_table
 
 CURRENT_CELL = 0  # every bucket at its multiplier from before the run
 
@@ -55,23 +55,22 @@ def compute_sizing_grid(
             itertools.product(range(len(edges) + 1), settings.size_multipliers), start=1
         )
     ]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE sizing_cells (cell_id INTEGER, bucket INTEGER, "
-        "score_lo DOUBLE, score_hi DOUBLE, multiplier DOUBLE)"
+    temp_table(
+        con,
+        "sizing_cells",
+        "cell_id INTEGER, bucket INTEGER, score_lo DOUBLE, score_hi DOUBLE, multiplier DOUBLE",
+        cells,
     )
-    con.executemany("INSERT INTO sizing_cells VALUES (?, ?, ?, ?, ?)", [list(c) for c in cells])
     con.execute(
         "CREATE OR REPLACE TEMP TABLE sizing_cell_outcomes AS "
         + load_sql("learning/sizing_cell_outcomes"),
         {"edges": edges, "multipliers_before": before},
     )
-    metrics = cell_metrics(con, "sizing_cells", "sizing_cell_outcomes")
-    keys = con.sql("SELECT * FROM sizing_cells").pl()
     population = con.execute(
         "SELECT decision_idx FROM run_decisions WHERE kind = 'executed'"
     ).fetchnumpy()["decision_idx"]
     return SizingGrid(
-        cells=keys.join(metrics, on="cell_id").sort("cell_id"),
+        cells=cells_with_metrics(con, "sizing_cells", "sizing_cell_outcomes"),
         edges=edges,
         multipliers_before=before,
         population=population,

@@ -11,8 +11,8 @@ import polars as pl
 from analytics.config import Settings
 from analytics.learning.state import state_row
 from analytics.learning.update import Candidate, Guard, closeness, guarded_choices
-from analytics.metrics import cell_metrics, objective_value
-from analytics.warehouse import load_sql
+from analytics.metrics import cells_with_metrics, objective_value
+from analytics.warehouse import load_sql, temp_table
 
 CURRENT_CELL = 0
 
@@ -45,11 +45,12 @@ def compute_weight_grid(
             varied = list(base)
             varied[i] = base[i] * (1 + v)
             cells.append((len(cells), component, float(v), varied[i], varied))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE weight_cells "
-        "(cell_id INTEGER, component VARCHAR, variation DOUBLE, weight DOUBLE, weights DOUBLE[])"
+    temp_table(
+        con,
+        "weight_cells",
+        "cell_id INTEGER, component VARCHAR, variation DOUBLE, weight DOUBLE, weights DOUBLE[]",
+        cells,
     )
-    con.executemany("INSERT INTO weight_cells VALUES (?, ?, ?, ?, ?)", [list(c) for c in cells])
     con.execute(
         "CREATE OR REPLACE TEMP TABLE weight_cell_outcomes AS "
         + load_sql("learning/weight_cell_outcomes"),
@@ -59,15 +60,13 @@ def compute_weight_grid(
             "score_threshold": settings.score_threshold,
         },
     )
-    metrics = cell_metrics(con, "weight_cells", "weight_cell_outcomes")
-    keys = con.sql("SELECT cell_id, component, variation, weight FROM weight_cells").pl()
     population = con.execute(
         "SELECT decision_idx FROM run_decisions "
         "WHERE kind = 'executed' OR list_contains($reasons, reason)",
         {"reasons": list(settings.score_block_reasons)},
     ).fetchnumpy()["decision_idx"]
     return WeightGrid(
-        cells=keys.join(metrics, on="cell_id").sort("cell_id"),
+        cells=cells_with_metrics(con, "weight_cells", "weight_cell_outcomes").drop("weights"),
         components=components,
         weights_before=weights_before,
         population=population,

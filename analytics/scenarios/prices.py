@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from analytics.config import Settings
-from analytics.warehouse import load_sql
+from analytics.warehouse import load_sql, temp_table
 
 
 def prepare_run_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -47,11 +47,9 @@ def replay(
     """Temp table `target`: SPEC §4 outcome of each decision of a set under each
     (cell_id, entry_delay_min, hold_min), all lookups in one set-based query."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW scenario_decisions AS {DECISION_SETS[decisions]}")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE scenario_cells "
-        "(cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE)"
+    temp_table(
+        con, "scenario_cells", "cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE", cells
     )
-    con.executemany("INSERT INTO scenario_cells VALUES (?, ?, ?)", [list(c) for c in cells])
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {target} AS {load_sql('scenarios/outcomes')}",
         {"max_staleness_min": settings.max_staleness_min, "cost_ret": settings.cost_ret},

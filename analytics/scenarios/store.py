@@ -21,7 +21,7 @@ import duckdb
 
 from analytics.config import Settings
 from analytics.scenarios.prices import replay
-from analytics.warehouse import execute_script, fetch_one, load_sql
+from analytics.warehouse import execute_script, fetch_one, load_sql, temp_table
 
 # Settings an outcome depends on; any change recomputes every outcome (detected, not guessed).
 OUTCOME_SETTINGS = (
@@ -129,13 +129,11 @@ def compute_run_outcomes(
 
 
 def _create_cell_tables(con: duckdb.DuckDBPyConnection, cells: list[ScenarioCell]) -> None:
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE run_cells "
-        "(cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE, role VARCHAR)"
-    )
-    con.executemany(
-        "INSERT INTO run_cells VALUES (?, ?, ?, ?)",
-        [[c.cell_id, c.entry_delay_min, c.hold_min, c.role] for c in cells],
+    temp_table(
+        con,
+        "run_cells",
+        "cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE, role VARCHAR",
+        [(c.cell_id, c.entry_delay_min, c.hold_min, c.role) for c in cells],
     )
     con.execute(
         """

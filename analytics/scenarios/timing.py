@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from analytics.metrics import cell_metrics
+from analytics.metrics import cells_with_metrics
 from analytics.scenarios.store import CURRENT_TIMING_CELL
 from analytics.warehouse import load_sql
 
@@ -34,7 +34,5 @@ def compute_timing_grid(con: duckdb.DuckDBPyConnection) -> TimingGrid:
         "CREATE OR REPLACE TEMP TABLE timing_grid_cells AS "
         + load_sql("scenarios/timing_grid_cells")
     )
-    metrics = cell_metrics(con, "timing_grid_cells", "timing_cell_outcomes")
-    keys = con.sql("SELECT * FROM timing_grid_cells").pl()
-    table = keys.join(metrics, on="cell_id").sort("cell_id")
+    table = cells_with_metrics(con, "timing_grid_cells", "timing_cell_outcomes")
     return TimingGrid(cells=table, current_all_cell=CURRENT_TIMING_CELL * 3 + 2)
