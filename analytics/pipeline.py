@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from analytics.config import Settings
+from analytics.errors import TradelensError
 from analytics.learning.sizing import compute_sizing_grid, learn_multipliers
 from analytics.learning.state import StateBefore, now_utc, state_before
 from analytics.learning.timing import learn_timing
@@ -108,6 +109,12 @@ def run_cycle(
     """Compute the components in `only` (the others are carried forward) and publish.
 
     Scenario outcomes still valid in the store are reused; `full` recomputes every one."""
+    if settings.engine != "duckdb":
+        # Refuse rather than silently compute on another engine than the one asked for.
+        raise TradelensError(
+            f"engine {settings.engine!r} is not available in this tradelens yet: runs use "
+            "DuckDB (set engine = \"duckdb\" or unset TRADELENS_ENGINE)"
+        )
     started = time.monotonic()
     _mark_interrupted_runs(con)
     run_id = _start_run(con, settings, trigger)
