@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,10 @@ from analytics.errors import WarehouseError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 LOCK_RETRY_SEC = 30.0
+# DuckDB's own default is 80% of the machine; a cap makes big joins and sorts spill to disk
+# instead, so a million-decision run stays within a few GiB beside the bot and the analysts.
+MEMORY_LIMIT_ENV = "TRADELENS_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 def _resource_dir(name: str) -> Path:
@@ -110,9 +115,21 @@ def _open(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]
     con = _connect_with_retry(path, read_only)
     try:
         con.execute("SET TimeZone = 'UTC'")
+        _set_memory_limit(con)
         yield con
     finally:
         con.close()
+
+
+def _set_memory_limit(con: duckdb.DuckDBPyConnection) -> None:
+    limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    try:
+        con.execute("SET memory_limit = $limit", {"limit": limit})
+    except duckdb.Error:
+        con.close()
+        raise WarehouseError(
+            f"{MEMORY_LIMIT_ENV}={limit!r} is not a memory size (use e.g. 3GB or 500MB)"
+        ) from None
 
 
 def _connect_with_retry(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -8,7 +8,8 @@ Stages, each in its own process so its peak memory (max RSS) is its own:
   ingest     `ingest_file` of the price file and the decision files: rows/s
   floor      a bare DuckDB query doing only the 2 × cells × decisions ASOF lookups and summing
              a P&L per cell: the floor of the timing grid's work on this engine
-  timing     the timing-grid component alone (run_cycle only=timing_grid), full recompute
+  timing     the timing-grid component alone (run_cycle only=timing_grid), full recompute,
+             without the bootstrap of its recommendation
   full       every component, bootstrap included (a full recompute: --full)
   incremental after 1% new decisions and one hour of new bars, the default (incremental) run
   pandas     the timing grid done the straightforward way: a pandas loop over a subset of
@@ -253,12 +254,14 @@ def _all_components() -> tuple[str, ...]:
     return COMPONENTS
 
 
-def _run_components(args, only: tuple[str, ...], full: bool = True) -> dict:
+def _run_components(
+    args, only: tuple[str, ...], full: bool = True, significance: bool = True
+) -> dict:
     from analytics.config import settings_from_mapping
     from analytics.pipeline import run_cycle
     from analytics.warehouse import connect
 
-    settings = settings_from_mapping({"score_threshold": 0.5})
+    settings = settings_from_mapping({"score_threshold": 0.5, "require_significance": significance})
     with connect(_paths(args)["warehouse"]) as con:
         t0 = time.monotonic()
         result = run_cycle(con, settings, trigger="benchmark", only=only, full=full)
@@ -275,7 +278,9 @@ def _run_components(args, only: tuple[str, ...], full: bool = True) -> dict:
 
 
 def stage_timing(args) -> dict:
-    return _run_components(args, ("timing_grid",))
+    """The timing grid alone, without the significance test of its recommendation (a
+    learning guard, measured with the rest in `full`)."""
+    return _run_components(args, ("timing_grid",), significance=False)
 
 
 def stage_full(args) -> dict:
