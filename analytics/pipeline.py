@@ -113,7 +113,7 @@ def run_cycle(
         # Refuse rather than silently compute on another engine than the one asked for.
         raise TradelensError(
             f"engine {settings.engine!r} is not available in this tradelens yet: runs use "
-            "DuckDB (set engine = \"duckdb\" or unset TRADELENS_ENGINE)"
+            'DuckDB (set engine = "duckdb" or unset TRADELENS_ENGINE)'
         )
     started = time.monotonic()
     _mark_interrupted_runs(con)
