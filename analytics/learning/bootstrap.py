@@ -63,20 +63,6 @@ def paired_gain_intervals(
     return [(float(lo), float(hi)) for lo, hi in bounds.T]
 
 
-def paired_gain_interval(
-    con: duckdb.DuckDBPyConnection,
-    outcomes: str,
-    population: np.ndarray,
-    best_cell: int,
-    current_cell: int,
-    **options,
-) -> tuple[float, float]:
-    """One pair of `paired_gain_intervals`."""
-    return paired_gain_intervals(con, outcomes, population, [(best_cell, current_cell)], **options)[
-        0
-    ]
-
-
 def _cell_arrays(
     con: duckdb.DuckDBPyConnection, outcomes: str, cell_id: int, population: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -28,10 +28,8 @@ def prepare_run_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
 _REPLAY_COLUMNS = (
     "SELECT decision_idx, kind, symbol, ts, direction, notional, weight FROM run_decisions"
 )
+# The outcome store's two groups (analytics/scenarios/store.py).
 DECISION_SETS = {
-    "all": _REPLAY_COLUMNS,
-    "blocked": f"{_REPLAY_COLUMNS} WHERE kind = 'blocked'",
-    # the outcome store's two groups (analytics/scenarios/store.py)
     "replay": f"{_REPLAY_COLUMNS} SEMI JOIN replay_decisions USING (decision_idx)",
     "reuse": f"{_REPLAY_COLUMNS} ANTI JOIN replay_decisions USING (decision_idx)",
 }

@@ -11,8 +11,6 @@ from analytics.metrics import cells_with_metrics
 from analytics.scenarios.store import CURRENT_TIMING_CELL
 from analytics.warehouse import load_sql
 
-POPULATIONS = ("executed", "blocked", "all")
-
 
 @dataclass(frozen=True)
 class TimingGrid:
