@@ -161,8 +161,9 @@ _EMPTY_VALID = """
 def save_outcome_store(con: duckdb.DuckDBPyConnection, run_id: int, settings: Settings) -> None:
     """Bring state.scenario_outcomes to this run's outcomes; call inside the publishing
     transaction so the store always matches the newest published version."""
-    execute_script(
-        con,
-        load_sql("scenarios/save_outcome_store"),
-        {"run_id": run_id, "inputs_key": inputs_key(settings)},
-    )
+    params = {"run_id": run_id, "inputs_key": inputs_key(settings)}
+    if fetch_one(con, "SELECT count(*) FROM cache_valid")[0]:
+        execute_script(con, load_sql("scenarios/prune_outcome_store"), params)
+    else:  # nothing reused (a full recompute): every stored outcome is replaced
+        con.execute("DELETE FROM state.scenario_outcomes")
+    execute_script(con, load_sql("scenarios/save_outcome_store"), params)
