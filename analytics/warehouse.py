@@ -159,6 +159,18 @@ def execute_script(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None
         con.execute(statement.query, used).fetchall()
 
 
+@contextmanager
+def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB write a large result in any row order (faster and leaner than keeping the
+    order rows were produced in): for tables that are only joined and aggregated, never read
+    back in insertion order."""
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("RESET preserve_insertion_order")
+
+
 def temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: str, rows: list) -> None:
     """(Re)create a small temp table, e.g. the cells of a grid, from Python rows."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from analytics.config import Settings
-from analytics.warehouse import load_sql, temp_table
+from analytics.warehouse import load_sql, temp_table, unordered
 
 
 def prepare_run_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -48,7 +48,8 @@ def replay(
     temp_table(
         con, "scenario_cells", "cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE", cells
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {target} AS {load_sql('scenarios/outcomes')}",
-        {"max_staleness_min": settings.max_staleness_min, "cost_ret": settings.cost_ret},
-    )
+    with unordered(con):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {target} AS {load_sql('scenarios/outcomes')}",
+            {"max_staleness_min": settings.max_staleness_min, "cost_ret": settings.cost_ret},
+        )

@@ -21,7 +21,7 @@ import duckdb
 
 from analytics.config import Settings
 from analytics.scenarios.prices import replay
-from analytics.warehouse import execute_script, fetch_one, load_sql, temp_table
+from analytics.warehouse import execute_script, fetch_one, load_sql, temp_table, unordered
 
 # Settings an outcome depends on; any change recomputes every outcome (detected, not guessed).
 OUTCOME_SETTINGS = (
@@ -166,4 +166,5 @@ def save_outcome_store(con: duckdb.DuckDBPyConnection, run_id: int, settings: Se
         execute_script(con, load_sql("scenarios/prune_outcome_store"), params)
     else:  # nothing reused (a full recompute): every stored outcome is replaced
         con.execute("DELETE FROM state.scenario_outcomes")
-    execute_script(con, load_sql("scenarios/save_outcome_store"), params)
+    with unordered(con):
+        execute_script(con, load_sql("scenarios/save_outcome_store"), params)
