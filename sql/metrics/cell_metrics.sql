@@ -1,35 +1,48 @@
 -- SPEC §6 metrics of every cell in `grid_cells` over its rows in `cell_outcomes`
 -- (cell_id, resolved, pnl, ret, weight, exit_t). Every cell is returned, empty or not.
-WITH resolved AS (
-    SELECT cell_id, pnl, ret, weight, exit_t
+-- One pass over the outcomes: per cell and exit day (resolved ones) or in one group (the
+-- unresolved), the counts and sums every metric below is built from.
+WITH per_day AS (
+    SELECT
+        cell_id,
+        resolved,
+        CASE WHEN resolved THEN CAST(exit_t AS DATE) END AS day,
+        count(*) AS n_outcomes,
+        sum(pnl) AS total_pnl,
+        sum(weight * pnl) AS daily_pnl,
+        sum(ret) AS sum_ret,
+        count(ret) AS n_ret,
+        count(pnl) AS n_pnl,
+        count(*) FILTER (WHERE pnl > 0) AS n_wins
     FROM cell_outcomes
-    WHERE resolved
+    GROUP BY ALL
 ),
 
 counts AS (
     SELECT
         cell_id,
-        count(*) FILTER (WHERE resolved) AS n,
-        count(*) FILTER (WHERE NOT resolved) AS n_unresolved
-    FROM cell_outcomes
+        CAST(coalesce(sum(n_outcomes) FILTER (WHERE resolved), 0) AS BIGINT) AS n,
+        CAST(coalesce(sum(n_outcomes) FILTER (WHERE NOT resolved), 0) AS BIGINT) AS n_unresolved
+    FROM per_day
     GROUP BY cell_id
 ),
 
 sums AS (
     SELECT
         cell_id,
-        sum(pnl) AS total_pnl,
-        sum(weight * pnl) AS weighted_pnl,
-        avg(ret) AS mean_ret,
-        avg(CAST(pnl > 0 AS DOUBLE)) AS win_rate
-    FROM resolved
+        sum(total_pnl) AS total_pnl,
+        sum(daily_pnl) AS weighted_pnl,
+        sum(sum_ret) / nullif(sum(n_ret), 0) AS mean_ret,
+        sum(n_wins) / nullif(sum(n_pnl), 0) AS win_rate
+    FROM per_day
+    WHERE resolved
     GROUP BY cell_id
 ),
 
 daily AS (
-    SELECT cell_id, CAST(exit_t AS DATE) AS day, sum(weight * pnl) AS daily_pnl
-    FROM resolved
-    GROUP BY ALL
+    SELECT cell_id, day, daily_pnl
+    FROM per_day
+    WHERE resolved
 ),
 
 -- Days without an outcome count as 0 between the first and the last day.
