@@ -1,0 +1,154 @@
+"""The Spark engine: same `latest` figures as DuckDB (1e-9 relative), and one-line errors for
+what a user can get wrong (no pyspark, no Java, a master that does not answer).
+
+Tests that start Spark are marked `spark` (a JVM in local mode: slow); skip them locally with
+`-m "not spark"`. CI runs them.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from case_warehouse import build_case_warehouse
+from conftest import tradelens, write_jsonl
+from hypothesis import HealthCheck, given, settings
+from test_property import cases, ingest_batch
+
+from analytics.config import settings_from_mapping
+from analytics.pipeline import run_cycle
+from analytics.warehouse import connect, query_rows
+
+LATEST = {  # table → the columns that identify a row
+    "counterfactuals": ("decision_id",),
+    "timing_grid": ("entry_delay_min", "hold_min", "population"),
+    "weight_grid": ("component", "variation"),
+    "sizing_grid": ("bucket", "multiplier"),
+    "learned_state": ("kind", "name"),
+}
+IGNORED = {"run_id"}  # the only column allowed to differ between two warehouses
+
+
+def latest_tables(path: Path) -> dict[str, dict[tuple, dict]]:
+    with connect(path, read_only=True) as con:
+        return {
+            table: {
+                tuple(row[k] for k in keys): row
+                for row in query_rows(con, f"SELECT * FROM latest.{table}")
+            }
+            for table, keys in LATEST.items()
+        }
+
+
+def assert_same_latest(spark: Path, duckdb: Path) -> None:
+    got, want = latest_tables(spark), latest_tables(duckdb)
+    for table in LATEST:
+        assert got[table].keys() == want[table].keys(), table
+        for key, row in want[table].items():
+            for column, expected in row.items():
+                if column not in IGNORED:
+                    assert_close(got[table][key][column], expected, (table, key, column))
+
+
+def assert_close(got, expected, label) -> None:
+    if isinstance(expected, float) and isinstance(got, float):
+        if math.isnan(expected):
+            assert math.isnan(got), label
+        else:
+            assert got == pytest.approx(expected, rel=1e-9, abs=1e-12), label
+    else:
+        assert got == expected, label
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_conformance_case_gives_the_same_latest_tables_on_both_engines(
+    migrated_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    duckdb_path, spark_path = tmp_path / "duckdb.duckdb", tmp_path / "spark.duckdb"
+    shutil.copy(migrated_template, duckdb_path)
+    shutil.copy(migrated_template, spark_path)
+    build_case_warehouse(duckdb_path)
+    monkeypatch.setenv("TRADELENS_ENGINE", "spark")
+    build_case_warehouse(spark_path)
+    assert_same_latest(spark_path, duckdb_path)
+    with connect(spark_path, read_only=True) as con:
+        engines = con.execute("SELECT DISTINCT engine FROM runs WHERE published").fetchall()
+        stored = con.execute("SELECT count(*) FROM latest.timing_outcomes").fetchall()
+    assert engines == [("spark",)]
+    with connect(duckdb_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM latest.timing_outcomes").fetchall() == stored
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=cases())
+def test_random_markets_give_the_same_latest_tables_on_both_engines(
+    migrated_template: Path, case
+) -> None:
+    market, log, config, stages = case
+    config = config | {"min_samples": 1, "bootstrap_samples": 50}  # learning under test too
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        paths = {}
+        for engine in ("duckdb", "spark"):
+            paths[engine] = folder / f"{engine}.duckdb"
+            shutil.copy(migrated_template, paths[engine])
+            run_settings = settings_from_mapping(config | {"engine": engine})
+            with connect(paths[engine]) as con:
+                for stage in stages:
+                    ingest_batch(con, folder / f"{engine}_{stage}", market, log, stage)
+                    assert run_cycle(con, run_settings).published
+        assert_same_latest(paths["spark"], paths["duckdb"])
+
+
+# --------------------------------------------------------------------------- user mistakes
+
+
+def _published_before_and_after(warehouse: Path, env: dict, *args: str):
+    prices = write_jsonl(
+        warehouse.parent / "p.jsonl",
+        [{"symbol": "A", "ts": "2025-01-06T10:00:00", "open": 1, "high": 1, "low": 1,
+          "close": 1, "volume": 1}],
+    )  # fmt: skip
+    assert tradelens("ingest", "prices", str(prices), warehouse=warehouse).returncode == 0
+    assert tradelens("run", warehouse=warehouse).returncode == 0
+    failed = tradelens("run", *args, warehouse=warehouse, env={"TRADELENS_ENGINE": "spark"} | env)
+    with connect(warehouse, read_only=True) as con:
+        latest = con.execute("SELECT run_id FROM latest.run").fetchall()
+        runs = con.execute("SELECT run_id, engine, status FROM runs ORDER BY run_id").fetchall()
+    return failed, latest, runs
+
+
+def _assert_one_line_and_nothing_published(failed, latest, runs, *words: str) -> None:
+    assert failed.returncode == 1
+    message = failed.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message, message
+    for word in words:
+        assert word in message, message
+    assert latest == [(1,)]  # the DuckDB version before stays latest
+    assert runs[1][1:] == ("spark", "failed")
+
+
+def test_without_pyspark_the_error_says_how_to_install_it(warehouse, tmp_path):
+    shadow = tmp_path / "shadow" / "pyspark"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named pyspark')\n")
+    result = _published_before_and_after(warehouse, {"PYTHONPATH": str(shadow.parent)})
+    _assert_one_line_and_nothing_published(*result, "pyspark", "tradelens[spark]")
+
+
+def test_without_java_the_error_names_the_runtime_to_install(warehouse):
+    result = _published_before_and_after(warehouse, {"JAVA_HOME": "", "PATH": "/nonexistent"})
+    _assert_one_line_and_nothing_published(*result, "Java", "openjdk-17-jre-headless")
+
+
+def test_an_unreachable_master_fails_fast_in_one_line(warehouse, tmp_path):
+    config = tmp_path / "spark.toml"
+    config.write_text('spark_master = "spark://127.0.0.1:9"\n')
+    result = _published_before_and_after(warehouse, {}, "--config", str(config))
+    _assert_one_line_and_nothing_published(*result, "spark://127.0.0.1:9", "unreachable")
