@@ -101,6 +101,7 @@ def test_random_markets_give_the_same_latest_tables_on_both_engines(
             run_settings = settings_from_mapping(config | {"engine": engine})
             with connect(paths[engine]) as con:
                 for stage in stages:
+                    (folder / f"{engine}_{stage}").mkdir()
                     ingest_batch(con, folder / f"{engine}_{stage}", market, log, stage)
                     assert run_cycle(con, run_settings).published
         assert_same_latest(paths["spark"], paths["duckdb"])

@@ -32,9 +32,10 @@ SESSION_CONF = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
     "spark.ui.enabled": "false",
-    "spark.sql.shuffle.partitions": "8",
-    "spark.driver.memory": "2g",
+    "spark.ui.showConsoleProgress": "false",
 }
+# In local mode the machine is the cluster: a few shuffle partitions per core, not Spark's 200.
+LOCAL_CONF = {"spark.sql.shuffle.partitions": "8", "spark.driver.memory": "3g"}
 
 
 class SparkEngine:
@@ -119,7 +120,8 @@ def start_session(master: str):
         )
     _probe_master(master)
     builder = SparkSession.builder.appName("tradelens").master(master)
-    for key, value in SESSION_CONF.items():
+    conf = SESSION_CONF | (LOCAL_CONF if master.startswith("local") else {})
+    for key, value in conf.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()

@@ -123,10 +123,16 @@ def compute_run_outcomes(
         engine.upload(planned)
     every_moment = [(m, d, h) for m, d, h, _ in moments]
     new_moments = [(m, d, h) for m, d, h, known in moments if not known]
-    replay(engine, "replayed_changed", "replay", every_moment, settings)
+    # A replay with nothing to replay still sorts every bar: skip it (a full run replays all
+    # decisions as "reuse" at moments new to the empty store; an unchanged run replays none).
+    changed = fetch_one(con, "SELECT count(*) FROM replay_decisions")[0] > 0
     if new_moments:
         replay(engine, "replayed_new", "reuse", new_moments, settings)
+    if changed or not new_moments:
+        replay(engine, "replayed_changed", "replay", every_moment, settings)
     else:
+        engine.create("replayed_changed", "SELECT * FROM replayed_new LIMIT 0")
+    if not new_moments:
         engine.create("replayed_new", "SELECT * FROM replayed_changed LIMIT 0")
     engine.execute(load_sql("scenarios/run_outcomes"))
     counts = engine.frame(
