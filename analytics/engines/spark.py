@@ -19,7 +19,7 @@ import polars as pl
 
 from analytics.config import Settings
 from analytics.engines import Params
-from analytics.engines.spark_sql import to_spark
+from analytics.engines.spark_sql import to_spark, to_spark_steps
 from analytics.errors import TradelensError
 from analytics.warehouse import temp_table
 
@@ -50,7 +50,10 @@ class SparkEngine:
         self.workdir.mkdir(parents=True, exist_ok=True)
 
     def create(self, name: str, sql: str, params: Params = None, *, view: bool = False) -> None:
-        frame = self.spark.sql(to_spark(sql, params))
+        *shared, (_, query) = to_spark_steps(sql, params)
+        for cte, cte_query in shared:
+            self.spark.sql(cte_query).localCheckpoint(eager=True).createOrReplaceTempView(cte)
+        frame = self.spark.sql(query)
         if not view:  # a table: computed once, lineage cut (like a DuckDB temp table)
             frame = frame.localCheckpoint(eager=True)
         frame.createOrReplaceTempView(name)

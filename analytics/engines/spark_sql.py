@@ -26,6 +26,35 @@ MACRO_FILES = ("scenarios/macros",)
 
 def to_spark(sql: str, params: Mapping[str, object] | None = None) -> str:
     """Spark SQL for one DuckDB statement of ours, `params` bound as literals."""
+    return _spark_tree(sql, params).sql(dialect="spark")
+
+
+def to_spark_steps(sql: str, params: Mapping[str, object] | None = None) -> list[tuple[str, str]]:
+    """The query as (view name, Spark SQL) steps: first each CTE that is used more than once
+    and computes a window, then the query itself (name ""). Spark inlines a CTE wherever it is
+    used, so the replay's ASOF window would otherwise be computed once per use; DuckDB
+    computes it once."""
+    tree = _spark_tree(sql, params)
+    with_ = tree.args.get("with_")
+    if with_ is None:
+        return [("", tree.sql(dialect="spark"))]
+    steps, kept = [], []
+    for cte in list(with_.expressions):
+        uses = sum(1 for t in tree.find_all(exp.Table) if t.name == cte.alias and not t.db)
+        if uses > 1 and cte.this.find(exp.Window):
+            query = cte.this.copy()
+            if kept:
+                query.set("with_", exp.With(expressions=[c.copy() for c in kept]))
+            steps.append((cte.alias, query.sql(dialect="spark")))
+            cte.pop()  # the query reads the view of that name instead
+        else:
+            kept.append(cte)
+    if not with_.expressions:
+        tree.set("with_", None)
+    return [*steps, ("", tree.sql(dialect="spark"))]
+
+
+def _spark_tree(sql: str, params: Mapping[str, object] | None) -> exp.Expression:
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = _bind_params(tree, params or {})
     tree = _expand_macros(tree)
@@ -33,8 +62,7 @@ def to_spark(sql: str, params: Mapping[str, object] | None = None) -> str:
     for join in list(tree.find_all(exp.Join)):
         if join.args.get("method") and join.args["method"].upper() == "ASOF":
             _asof(join)
-    tree = tree.transform(_warehouse_table)
-    return tree.sql(dialect="spark")
+    return tree.transform(_warehouse_table)
 
 
 def _bind_params(tree: exp.Expression, params: Mapping[str, object]) -> exp.Expression:
@@ -137,35 +165,70 @@ def _warehouse_table(node: exp.Expression) -> exp.Expression:
 
 
 # ASOF JOIN: for each left row, the right row of the same key with the greatest time <= the
-# left row's time. Spark has no such join, so both sides go into one union ordered by time
-# within the key, right rows first on equal times (<= includes them), and each left row takes
-# the last right row seen so far: `last(right, true)` over a running window. One sort of the
-# union per key, no per-row lookups; the key (the symbol) is what partitions the work.
+# left row's time. Spark has no such join, so both sides go into one union ordered by time,
+# right rows first on equal times (<= includes them), and each left row takes the last right
+# row seen so far: `last(right, true)` over a running window. No per-row lookups: one sort.
+#
+# The window is partitioned by key (the symbol) and by time bucket (ASOF_BUCKET_DAYS of the
+# row's time), so one symbol with years of bars is spread over many tasks. A bucket starts
+# with a carried-in copy of the last right row of the buckets before it (found on per-bucket
+# maxima, a small window), so a lookup whose bar lies in an earlier bucket, however old, still
+# finds it: the result is exactly the unpartitioned one.
+ASOF_BUCKET_DAYS = 7
+
+
 def _asof(join: exp.Join) -> None:
     select = join.parent
     left = select.args["from_"].this
     right = join.this
     keys, (right_time, left_time) = _asof_condition(join.args["on"], left.alias_or_name)
     left_alias, right_alias = left.alias_or_name, right.alias_or_name
-    window = (
-        "last(__right, true) OVER (PARTITION BY "
-        + ", ".join(f"__k{i}" for i in range(len(keys)))
-        + " ORDER BY __t, __side ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-    )
+    k = ", ".join(f"__k{i}" for i in range(len(keys)))
     left_keys = ", ".join(f"{lk} AS __k{i}" for i, (lk, _) in enumerate(keys))
     right_keys = ", ".join(f"{rk} AS __k{i}" for i, (_, rk) in enumerate(keys))
+
+    def bucket(t: str) -> str:
+        days = f"datediff(CAST({t} AS DATE), DATE '1970-01-01')"
+        return f"CAST(floor({days} / {ASOF_BUCKET_DAYS}) AS BIGINT)"
+
     union = f"""
         SELECT __left AS {left_alias}, __right AS {right_alias}
         FROM (
-            SELECT __side, __left, {window} AS __right
+            SELECT __side, __left, last(__right, true) OVER (
+                PARTITION BY {k}, __bucket ORDER BY __t, __side
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __right
             FROM (
-                SELECT {left_keys}, {left_time} AS __t, 1 AS __side,
-                       struct({left_alias}.*) AS __left, NULL AS __right
+                SELECT {left_keys}, {left_time} AS __t, {bucket(left_time)} AS __bucket,
+                       1 AS __side, struct({left_alias}.*) AS __left, NULL AS __right
                 FROM __LEFT__
                 UNION ALL
-                SELECT {right_keys}, {right_time} AS __t, 0 AS __side,
-                       NULL AS __left, struct({right_alias}.*) AS __right
+                SELECT {right_keys}, {right_time} AS __t, {bucket(right_time)} AS __bucket,
+                       0 AS __side, NULL AS __left, struct({right_alias}.*) AS __right
                 FROM __RIGHT__
+                UNION ALL
+                SELECT {k}, __carry.t AS __t, __bucket, 0 AS __side, NULL AS __left,
+                       __carry.row AS __right
+                FROM (
+                    SELECT {k}, __bucket, last(__last, true) OVER (
+                        PARTITION BY {k} ORDER BY __bucket
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS __carry
+                    FROM (
+                        SELECT {k}, __bucket, max_by(named_struct('t', __t, 'row', __row), __t)
+                            AS __last
+                        FROM (
+                            SELECT {right_keys}, {right_time} AS __t,
+                                   {bucket(right_time)} AS __bucket,
+                                   struct({right_alias}.*) AS __row
+                            FROM __RIGHT__
+                            UNION ALL
+                            SELECT DISTINCT {left_keys}, NULL AS __t,
+                                   {bucket(left_time)} AS __bucket, NULL AS __row
+                            FROM __LEFT__
+                        )
+                        GROUP BY {k}, __bucket
+                    )
+                )
+                WHERE __carry IS NOT NULL
             )
         )
         WHERE __side = 1
