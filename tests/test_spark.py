@@ -130,15 +130,29 @@ def test_a_bar_weeks_before_its_lookup_is_found_across_time_partitions(
         for i in range(12)
     ]  # fmt: skip
     config = {"max_staleness_min": 200_000, "holds_min": [60, 30_000], "default_hold_min": 30_000}
+    outside = tmp_path / "bars_outside"  # bars Spark reads directly (spark_prices)
+    runs = {
+        "duckdb": {"engine": "duckdb"},
+        "spark": {"engine": "spark"},
+        "spark_prices": {"engine": "spark", "spark_prices": str(outside)},
+    }
     paths = {}
-    for engine in ("duckdb", "spark"):
-        paths[engine] = tmp_path / f"{engine}.duckdb"
-        shutil.copy(migrated_template, paths[engine])
-        with connect(paths[engine]) as con:
-            ingest_file(con, write_jsonl(tmp_path / "bars.jsonl", bars), "prices", interval="1m")
+    for name, engine in runs.items():
+        paths[name] = tmp_path / f"{name}.duckdb"
+        shutil.copy(migrated_template, paths[name])
+        with connect(paths[name]) as con:
+            if "spark_prices" not in engine:
+                ingest_file(con, write_jsonl(tmp_path / "b.jsonl", bars), "prices", interval="1m")
             ingest_file(con, write_jsonl(tmp_path / "blocked.jsonl", decisions), "blocked")
-            assert run_cycle(con, settings_from_mapping(config | {"engine": engine})).published
+            assert run_cycle(con, settings_from_mapping(config | engine)).published
+        if name == "duckdb":
+            with connect(paths[name]) as con:
+                con.execute(
+                    f"COPY (SELECT symbol, available_at, close FROM raw.prices) TO '{outside}' "
+                    "(FORMAT parquet, PARTITION_BY (symbol))"
+                )
     assert_same_latest(paths["spark"], paths["duckdb"])
+    assert_same_latest(paths["spark_prices"], paths["duckdb"])
     with connect(paths["spark"], read_only=True) as con:
         d7 = con.execute(
             "SELECT entry_px, exit_px, status FROM latest.counterfactuals WHERE decision_id = 'd7'"

@@ -63,6 +63,9 @@ def run_cells(settings: Settings, current_timing: tuple[float, float]) -> list[S
 
 def inputs_key(settings: Settings) -> str:
     values = {name: getattr(settings, name) for name in OUTCOME_SETTINGS}
+    if settings.engine == "spark" and settings.spark_prices:
+        # bars read from outside the warehouse: outcomes a DuckDB run must not reuse
+        values["bars"] = settings.spark_prices
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
