@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -57,12 +58,25 @@ def main() -> None:
         figures = STAGE_FUNCTIONS[args.stage](args)
         figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if args.stage.startswith("spark"):  # the JVM is a child process of this stage
-            jvm_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            jvm_mb = _children_peak_rss_mb()
             figures["notes"] += f"; driver {figures['peak_rss_mb']:,.0f} MB + JVM {jvm_mb:,.0f} MB"
             figures["peak_rss_mb"] += jvm_mb
         print(json.dumps(figures))
         return
     run_suite(args)
+
+
+def _children_peak_rss_mb() -> float:
+    """Peak RSS (VmHWM) of this process's live children: the Spark JVM, still running."""
+    peak = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(os.getpid()) and "VmHWM" in fields:
+            peak = max(peak, int(fields["VmHWM"].split()[0]) / 1024)
+    return peak
 
 
 def run_suite(args: argparse.Namespace) -> None:
