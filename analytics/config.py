@@ -52,6 +52,8 @@ class Settings:
     state_out: str = ""
     engine: str = "duckdb"
     spark_master: str = "local[*]"
+    spark_prices: str = ""  # Parquet bars (symbol, available_at, close); "" = from the warehouse
+    spark_workdir: str = ""  # Parquet exchange folder; "" = a temp folder (local mode)
     initial_weights: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> str:

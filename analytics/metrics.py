@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
+from analytics.engines import Engine
 from analytics.warehouse import load_sql
 
 METRIC_COLUMNS = (
@@ -17,14 +17,14 @@ DRAWDOWN_FLOOR = 1e-9
 FLAT_STDEV_REL = 1e-12
 
 
-def cell_metrics(con: duckdb.DuckDBPyConnection, cells: str, outcomes: str) -> pl.DataFrame:
-    """Metrics per cell_id of temp table `cells` over the rows of temp table `outcomes`.
+def cell_metrics(engine: Engine, cells: str, outcomes: str) -> pl.DataFrame:
+    """Metrics per cell_id of table `cells` over the rows of table `outcomes`.
 
     `outcomes` has (cell_id, resolved, pnl, ret, weight, exit_t); every cell gets a row.
     """
-    con.execute(f"CREATE OR REPLACE TEMP VIEW grid_cells AS SELECT cell_id FROM {cells}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW cell_outcomes AS SELECT * FROM {outcomes}")
-    frame = con.sql(load_sql("metrics/cell_metrics")).pl()
+    engine.create("grid_cells", f"SELECT cell_id FROM {cells}", view=True)
+    engine.create("cell_outcomes", f"SELECT * FROM {outcomes}", view=True)
+    frame = engine.frame(load_sql("metrics/cell_metrics"))
     return frame.with_columns(
         pl.col("n", "n_unresolved").cast(pl.Int64),
         pl.col("total_pnl", "weighted_pnl", "mean_ret", "win_rate", "sharpe", "max_drawdown").cast(
@@ -33,10 +33,10 @@ def cell_metrics(con: duckdb.DuckDBPyConnection, cells: str, outcomes: str) -> p
     )
 
 
-def cells_with_metrics(con: duckdb.DuckDBPyConnection, cells: str, outcomes: str) -> pl.DataFrame:
-    """Every row of temp table `cells` with the §6 metrics of its outcomes, by cell_id."""
-    keys = con.sql(f"SELECT * FROM {cells}").pl()
-    return keys.join(cell_metrics(con, cells, outcomes), on="cell_id").sort("cell_id")
+def cells_with_metrics(engine: Engine, cells: str, outcomes: str) -> pl.DataFrame:
+    """Every row of table `cells` with the §6 metrics of its outcomes, by cell_id."""
+    keys = engine.frame(f"SELECT * FROM {cells}")
+    return keys.join(cell_metrics(engine, cells, outcomes), on="cell_id").sort("cell_id")
 
 
 def objective_value(metrics: dict, objective: str) -> float | None:

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from analytics.config import Settings
-from analytics.errors import TradelensError
+from analytics.engines import Engine, open_engine
 from analytics.learning.sizing import compute_sizing_grid, learn_multipliers
 from analytics.learning.state import StateBefore, now_utc, state_before
 from analytics.learning.timing import learn_timing
@@ -80,16 +80,19 @@ class RunContext:
     """What every component of one run reads: settings, the state it starts from, and the
     scenario outcomes shared by counterfactuals and the timing grid (computed once)."""
 
+    engine: Engine
     settings: Settings
     before: StateBefore
     full: bool = False
     outcome_stats: StoreStats | None = None
 
-    def ensure_outcomes(self, con: duckdb.DuckDBPyConnection) -> None:
+    def ensure_outcomes(self) -> None:
         if self.outcome_stats is None:
             current = (self.before.entry_delay_min, self.before.hold_min)
             cells = run_cells(self.settings, current)
-            self.outcome_stats = compute_run_outcomes(con, self.settings, cells, full=self.full)
+            self.outcome_stats = compute_run_outcomes(
+                self.engine, self.settings, cells, full=self.full
+            )
 
 
 class RunAborted(Exception):
@@ -108,20 +111,19 @@ def run_cycle(
 ) -> RunResult:
     """Compute the components in `only` (the others are carried forward) and publish.
 
-    Scenario outcomes still valid in the store are reused; `full` recomputes every one."""
-    if settings.engine != "duckdb":
-        # Refuse rather than silently compute on another engine than the one asked for.
-        raise TradelensError(
-            f"engine {settings.engine!r} is not available in this tradelens yet: runs use "
-            'DuckDB (set engine = "duckdb" or unset TRADELENS_ENGINE)'
-        )
+    Scenario outcomes still valid in the store are reused; `full` recomputes every one. The
+    heavy SQL runs on `settings.engine`; the run log, history and store stay in `con`."""
     started = time.monotonic()
     _mark_interrupted_runs(con)
     run_id = _start_run(con, settings, trigger)
+    engine = None
     try:
+        on_step(f"starting {settings.engine}")
+        engine = open_engine(con, settings)
         on_step("preparing inputs")
-        prepare_run_inputs(con, settings)
-        ctx = RunContext(settings, state_before(con, settings, components_seen(con)), full)
+        prepare_run_inputs(engine, settings)
+        before = state_before(con, settings, components_seen(con))
+        ctx = RunContext(engine, settings, before, full)
         outputs: dict[str, Output] = {}
         results: dict[str, ComponentResult] = {}
         for name in COMPONENTS:
@@ -135,10 +137,15 @@ def run_cycle(
         on_step("publishing")
         if should_stop():
             raise RunAborted("stop requested")
+        if ctx.outcome_stats is not None:
+            engine.materialize("run_outcomes")  # the store is written from it
         result = _publish(con, run_id, ctx, outputs, results, started)
     except BaseException as exc:
         _fail_run(con, run_id, exc)
         raise
+    finally:
+        if engine is not None:
+            engine.close()
     return result
 
 
@@ -163,7 +170,10 @@ def _run_component(
         try:
             if os.environ.get(FAULT_ENV) == name:
                 raise RuntimeError(f"fault injected by {FAULT_ENV}")
-            produced = COMPUTE[name](con, ctx)
+            produced = COMPUTE[name](ctx)
+            for output in produced.values():
+                if isinstance(output, str):  # published from the warehouse
+                    ctx.engine.materialize(output)
             outputs.update(produced)
             result.status, result.error = "ok", None
             result.rows = sum(
@@ -182,47 +192,47 @@ def _run_component(
     return result
 
 
-def _counterfactuals(con, ctx: RunContext) -> dict[str, Output]:
-    ctx.ensure_outcomes(con)
-    return {"counterfactuals": compute_counterfactuals(con)}
+def _counterfactuals(ctx: RunContext) -> dict[str, Output]:
+    ctx.ensure_outcomes()
+    return {"counterfactuals": compute_counterfactuals(ctx.engine)}
 
 
-def _timing(con, ctx: RunContext) -> dict[str, Output]:
-    ctx.ensure_outcomes(con)
-    grid = compute_timing_grid(con)
+def _timing(ctx: RunContext) -> dict[str, Output]:
+    ctx.ensure_outcomes()
+    grid = compute_timing_grid(ctx.engine)
     published = grid.cells.filter(pl.col("in_grid")).select(
         "entry_delay_min", "hold_min", "population", *METRIC_COLUMNS
     )
     current = (ctx.before.entry_delay_min, ctx.before.hold_min)
-    learned = learn_timing(con, grid, ctx.settings, current)
+    learned = learn_timing(ctx.engine, grid, ctx.settings, current)
     return {
         "timing_grid": published,
         "learned_timing": pl.DataFrame(learned, schema=_LEARNED_SCHEMA),
     }
 
 
-def _weights(con, ctx: RunContext) -> dict[str, Output]:
+def _weights(ctx: RunContext) -> dict[str, Output]:
     settings = ctx.settings
-    grid = compute_weight_grid(con, settings, ctx.before.weights)
+    grid = compute_weight_grid(ctx.engine, settings, ctx.before.weights)
     published = grid.cells.filter(pl.col("component").is_not_null()).select(
         "component", "variation", "weight", *METRIC_COLUMNS
     )
-    learned = learn_weights(con, grid, settings)
+    learned = learn_weights(ctx.engine, grid, settings)
     return {
         "weight_grid": published,
         "learned_weight": pl.DataFrame(learned, schema=_LEARNED_SCHEMA),
     }
 
 
-def _sizing(con, ctx: RunContext) -> dict[str, Output]:
+def _sizing(ctx: RunContext) -> dict[str, Output]:
     settings = ctx.settings
-    grid = compute_sizing_grid(con, settings, ctx.before.multipliers)
+    grid = compute_sizing_grid(ctx.engine, settings, ctx.before.multipliers)
     if grid is None:  # no executed trade yet: no buckets to learn
         return {"sizing_grid": pl.DataFrame(), "learned_multiplier": pl.DataFrame()}
     published = grid.cells.filter(pl.col("bucket") >= 0).select(
         "bucket", "score_lo", "score_hi", "multiplier", *METRIC_COLUMNS
     )
-    learned = learn_multipliers(con, grid, settings)
+    learned = learn_multipliers(ctx.engine, grid, settings)
     return {
         "sizing_grid": published,
         "learned_multiplier": pl.DataFrame(learned, schema=_LEARNED_SCHEMA),

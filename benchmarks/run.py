@@ -14,6 +14,9 @@ Stages, each in its own process so its peak memory (max RSS) is its own:
   incremental after 1% new decisions and one hour of new bars, the default (incremental) run
   pandas     the timing grid done the straightforward way: a pandas loop over a subset of
              decisions and cells, price_at by Series.asof; seconds per decision vs tradelens
+  spark_timing, spark_full
+             `timing` and `full` with engine = "spark" on local[2] (the engine dimension:
+             same work, same data); peak memory adds the Spark JVM's to the driver's
 Figures are printed, never asserted: these machines are shared and noisy.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -31,7 +35,11 @@ import numpy as np
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("generate", "ingest", "floor", "timing", "full", "incremental", "pandas")
+STAGES = (
+    "generate", "ingest", "floor", "timing", "full", "incremental", "pandas",
+    "spark_timing", "spark_full",
+)  # fmt: skip
+SPARK_MASTER = "local[2]"
 PANDAS_SUBSET = 1_000  # decisions the per-decision pandas baseline replays
 COMPONENT_NAMES = ("momentum", "flow", "iv_skew", "news", "dark_pool")
 
@@ -49,9 +57,26 @@ def main() -> None:
     if args.stage:
         figures = STAGE_FUNCTIONS[args.stage](args)
         figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if args.stage.startswith("spark"):  # the JVM is a child process of this stage
+            jvm_mb = _children_peak_rss_mb()
+            figures["notes"] += f"; driver {figures['peak_rss_mb']:,.0f} MB + JVM {jvm_mb:,.0f} MB"
+            figures["peak_rss_mb"] += jvm_mb
         print(json.dumps(figures))
         return
     run_suite(args)
+
+
+def _children_peak_rss_mb() -> float:
+    """Peak RSS (VmHWM) of this process's live children: the Spark JVM, still running."""
+    peak = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(os.getpid()) and "VmHWM" in fields:
+            peak = max(peak, int(fields["VmHWM"].split()[0]) / 1024)
+    return peak
 
 
 def run_suite(args: argparse.Namespace) -> None:
@@ -82,6 +107,11 @@ def run_suite(args: argparse.Namespace) -> None:
         )
     if "floor" in results and "full" in results:
         results["full"]["ratio_to_floor"] = results["full"]["seconds"] / results["floor"]["seconds"]
+    for stage in ("timing", "full"):
+        if stage in results and f"spark_{stage}" in results:
+            ratio = results[f"spark_{stage}"]["seconds"] / results[stage]["seconds"]
+            results[f"spark_{stage}"]["vs_duckdb"] = ratio
+            results[f"spark_{stage}"]["notes"] += f"; {ratio:.2f}x the DuckDB {stage} run"
     if "pandas" in results and "timing" in results:
         tradelens_ms = 1000 * results["timing"]["seconds"] / args.decisions
         results["pandas"]["speedup_vs_tradelens_timing"] = (
@@ -279,13 +309,20 @@ def _all_components() -> tuple[str, ...]:
 
 
 def _run_components(
-    args, only: tuple[str, ...], full: bool = True, significance: bool = True
+    args,
+    only: tuple[str, ...],
+    full: bool = True,
+    significance: bool = True,
+    engine: str = "duckdb",
 ) -> dict:
     from analytics.config import settings_from_mapping
     from analytics.pipeline import run_cycle
     from analytics.warehouse import connect
 
-    settings = settings_from_mapping({"score_threshold": 0.5, "require_significance": significance})
+    settings = settings_from_mapping({
+        "score_threshold": 0.5, "require_significance": significance, "engine": engine,
+        "spark_master": SPARK_MASTER,
+    })  # fmt: skip
     with connect(_paths(args)["warehouse"]) as con:
         t0, cpu0 = time.monotonic(), _cpu_seconds()
         result = run_cycle(con, settings, trigger="benchmark", only=only, full=full)
@@ -310,6 +347,14 @@ def stage_timing(args) -> dict:
 
 def stage_full(args) -> dict:
     return _run_components(args, _all_components())
+
+
+def stage_spark_timing(args) -> dict:
+    return _run_components(args, ("timing_grid",), significance=False, engine="spark")
+
+
+def stage_spark_full(args) -> dict:
+    return _run_components(args, _all_components(), engine="spark")
 
 
 def stage_incremental(args) -> dict:
@@ -418,6 +463,8 @@ STAGE_FUNCTIONS = {
     "full": stage_full,
     "incremental": stage_incremental,
     "pandas": stage_pandas,
+    "spark_timing": stage_spark_timing,
+    "spark_full": stage_spark_full,
 }
 
 if __name__ == "__main__":

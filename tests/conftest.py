@@ -43,8 +43,9 @@ def write_csv(path: Path, header: list[str], rows: Iterable[Iterable]) -> Path:
     return path
 
 
-def tradelens(*args: str, warehouse: Path | None = None, cwd: Path | None = None,
-              env: dict | None = None) -> subprocess.CompletedProcess:
+def tradelens(
+    *args: str, warehouse: Path | None = None, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the real `tradelens` command in a subprocess, as a user would."""
     import os
 

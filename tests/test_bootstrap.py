@@ -7,6 +7,7 @@ import duckdb
 import numpy as np
 import pytest
 
+from analytics.engines import DuckDBEngine
 from analytics.learning.bootstrap import _cell_arrays, _day_segments, _objective
 from analytics.metrics import cell_metrics, objective_value
 
@@ -34,7 +35,7 @@ def outcomes() -> duckdb.DuckDBPyConnection:
         "FROM raw_rows"
     )
     con.execute("CREATE TEMP TABLE cells AS SELECT DISTINCT cell_id FROM outcomes")
-    return con
+    return DuckDBEngine(con)
 
 
 @pytest.mark.parametrize("objective", ["sharpe", "weighted_pnl", "pnl_over_drawdown"])

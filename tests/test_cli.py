@@ -144,12 +144,3 @@ def test_conformance_case_puts_four_rows_in_rejects(tmp_path: Path) -> None:
         files = {Path(f).name for (f,) in con.execute("SELECT file FROM raw.rejects").fetchall()}
     # the four invalid records are in the bot's decision log (conformance/README.md)
     assert files <= {"trades.jsonl", "blocked.jsonl"}
-
-
-def test_an_engine_not_built_yet_is_refused_and_nothing_is_published(warehouse: Path) -> None:
-    done = tradelens("run", warehouse=warehouse, env={"TRADELENS_ENGINE": "spark"})
-    assert done.returncode == 1
-    assert done.stderr.strip().count("\n") == 0 and "engine 'spark'" in done.stderr
-    assert "Traceback" not in done.stderr
-    with connect(warehouse, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM runs").fetchall() == [(0,)]

@@ -152,6 +152,7 @@ def test_failed_component_is_carried_forward_and_recorded(warehouse, tmp_path, m
     ]
     assert runs[1]["counterfactuals"] == runs[2]["counterfactuals"] == 1
     assert "counterfactuals: failed" in runs[1]["not_ok"]
+    assert {r["engine"] for r in runs} == {"duckdb"}
 
 
 @pytest.mark.slow

@@ -339,3 +339,16 @@ def test_a_corrected_bar_known_later_is_not_used_by_the_next_run(warehouse, tmp_
 
     assert (got["entry_px"], got["exit_px"]) == (100, 113)
     assert got["ret"] == pytest.approx(113 / 100 - 1, rel=1e-12)
+
+
+def test_a_staleness_of_months_in_whole_minutes_is_not_an_overflow(warehouse, tmp_path):
+    """200,000 min (139 days) as an integer: its microseconds exceed 32 bits."""
+    with connect(warehouse) as con:
+        ingest(con, tmp_path, "prices", [bar("A", at(0), 10.0), bar("A", at(60 * 24 * 60), 12.0)],
+               bar_time="close")  # fmt: skip
+        ingest(con, tmp_path, "blocked", [blocked("b1", at(60 * 24 * 30), "A")])
+        result = run(con, max_staleness_min=200_000, default_hold_min=60 * 24 * 30)
+        assert result.status == "success", result.error
+        [row] = query_rows(con, "SELECT entry_px, exit_px, status FROM latest.counterfactuals")
+    # entry on day 30: the day-0 bar, 30 days old yet within staleness; exit on day 60: 12
+    assert (row["entry_px"], row["exit_px"], row["status"]) == (10.0, 12.0, "ok")

@@ -6,16 +6,16 @@ The draws are array operations over a block of resamples at once, never a loop o
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 
+from analytics.engines import Engine
 from analytics.metrics import DRAWDOWN_FLOOR, FLAT_STDEV_REL
 
 _BLOCK_ELEMENTS = 8_000_000  # draws × decisions per block: bounds memory at ~200 MB
 
 
 def paired_gain_intervals(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     outcomes: str,
     population: np.ndarray,
     pairs: list[tuple[int, int]],
@@ -36,7 +36,7 @@ def paired_gain_intervals(
         return []
     population = np.sort(population)
     cells = sorted({cell for pair in pairs for cell in pair})
-    arrays = {cell: _cell_arrays(con, outcomes, cell, population) for cell in cells}
+    arrays = {cell: _cell_arrays(engine, outcomes, cell, population) for cell in cells}
     # Positions are labels: ordering them by exit day (of the first cell) turns each cell's
     # day sums into contiguous segment sums over nearly sequential memory.
     order = np.argsort(arrays[cells[0]][1], kind="stable")
@@ -64,24 +64,24 @@ def paired_gain_intervals(
 
 
 def _cell_arrays(
-    con: duckdb.DuckDBPyConnection, outcomes: str, cell_id: int, population: np.ndarray
+    engine: Engine, outcomes: str, cell_id: int, population: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per population member: weighted pnl, exit day number, and whether it is resolved."""
-    rows = con.execute(
+    rows = engine.frame(
         f"""
         SELECT decision_idx, weight * pnl AS wpnl,
                CAST(date_diff('day', DATE '1970-01-01', CAST(exit_t AS DATE)) AS BIGINT) AS day
         FROM {outcomes}
-        WHERE cell_id = ? AND resolved
+        WHERE cell_id = $cell_id AND resolved
         """,
-        [cell_id],
-    ).fetchnumpy()
-    position = np.searchsorted(population, rows["decision_idx"])
+        {"cell_id": cell_id},
+    )
+    position = np.searchsorted(population, rows["decision_idx"].to_numpy())
     wpnl = np.zeros(len(population))
     day = np.zeros(len(population), dtype=np.int64)
     resolved = np.zeros(len(population), dtype=bool)
-    wpnl[position] = rows["wpnl"]
-    day[position] = rows["day"]
+    wpnl[position] = rows["wpnl"].to_numpy()
+    day[position] = rows["day"].to_numpy()
     resolved[position] = True
     return wpnl, day, resolved
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import polars as pl
 
 from analytics.config import Settings
+from analytics.engines import Engine
 from analytics.learning.state import state_row
 from analytics.learning.update import (
     Candidate,
@@ -19,7 +19,7 @@ from analytics.learning.update import (
     guarded_choices,
 )
 from analytics.metrics import cells_with_metrics, objective_value
-from analytics.warehouse import fetch_one, load_sql, temp_table
+from analytics.warehouse import load_sql
 
 CURRENT_CELL = 0  # every bucket at its multiplier from before the run
 
@@ -33,18 +33,18 @@ class SizingGrid:
     outcomes: str = "sizing_cell_outcomes"
 
 
-def bucket_edges(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[float] | None:
+def bucket_edges(engine: Engine, settings: Settings) -> list[float] | None:
     """Configured inner edges, else the entry_score quartiles; None without executed trades."""
     if settings.score_buckets:
         return list(settings.score_buckets)
-    edges = fetch_one(con, load_sql("learning/entry_score_quartiles"))[0]
+    edges = engine.frame(load_sql("learning/entry_score_quartiles"))["edges"][0]
     return list(edges) if edges is not None else None
 
 
 def compute_sizing_grid(
-    con: duckdb.DuckDBPyConnection, settings: Settings, multipliers: dict[int, float]
+    engine: Engine, settings: Settings, multipliers: dict[int, float]
 ) -> SizingGrid | None:
-    edges = bucket_edges(con, settings)
+    edges = bucket_edges(engine, settings)
     if edges is None:
         return None
     before = [multipliers.get(b, 1.0) for b in range(len(edges) + 1)]
@@ -55,35 +55,32 @@ def compute_sizing_grid(
             itertools.product(range(len(edges) + 1), settings.size_multipliers), start=1
         )
     ]
-    temp_table(
-        con,
+    engine.values(
         "sizing_cells",
         "cell_id INTEGER, bucket INTEGER, score_lo DOUBLE, score_hi DOUBLE, multiplier DOUBLE",
         cells,
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE sizing_cell_outcomes AS "
-        + load_sql("learning/sizing_cell_outcomes"),
+    engine.create(
+        "sizing_cell_outcomes",
+        load_sql("learning/sizing_cell_outcomes"),
         {"edges": edges, "multipliers_before": before},
     )
-    population = con.execute(
+    population = engine.con.execute(
         "SELECT decision_idx FROM run_decisions WHERE kind = 'executed'"
     ).fetchnumpy()["decision_idx"]
     return SizingGrid(
-        cells=cells_with_metrics(con, "sizing_cells", "sizing_cell_outcomes"),
+        cells=cells_with_metrics(engine, "sizing_cells", "sizing_cell_outcomes"),
         edges=edges,
         multipliers_before=before,
         population=population,
     )
 
 
-def learn_multipliers(
-    con: duckdb.DuckDBPyConnection, grid: SizingGrid, settings: Settings
-) -> list[dict]:
+def learn_multipliers(engine: Engine, grid: SizingGrid, settings: Settings) -> list[dict]:
     """One learned_state row per bucket: M_b ← M_b + learning_rate·(m* − M_b)."""
     rows = grid.cells.to_dicts()
     current_row = next(r for r in rows if r["cell_id"] == CURRENT_CELL)
-    guard = Guard(con, grid.outcomes, grid.population, settings)
+    guard = Guard(engine, grid.outcomes, grid.population, settings)
     per_bucket = []
     for bucket, before in enumerate(grid.multipliers_before):
         current = Candidate(

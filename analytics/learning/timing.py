@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from analytics.config import Settings
+from analytics.engines import Engine
 from analytics.learning.state import state_row
 from analytics.learning.update import Candidate, Guard, gradual_step, guarded_choice
 from analytics.metrics import objective_value
@@ -12,7 +11,7 @@ from analytics.scenarios.timing import TimingGrid
 
 
 def learn_timing(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     grid: TimingGrid,
     settings: Settings,
     before: tuple[float, float],
@@ -35,8 +34,9 @@ def learn_timing(
     current_row = next(r for r in rows if r["cell_id"] == grid.current_all_cell)
     current = candidate(current_row, (delay0, hold0))
     candidates = [candidate(r, (r["entry_delay_min"], r["hold_min"])) for r in rows if r["in_grid"]]
-    population = con.execute("SELECT decision_idx FROM run_decisions").fetchnumpy()["decision_idx"]
-    choice = guarded_choice(candidates, current, Guard(con, grid.outcomes, population, settings))
+    population = engine.con.execute("SELECT decision_idx FROM run_decisions").fetchnumpy()
+    guard = Guard(engine, grid.outcomes, population["decision_idx"], settings)
+    choice = guarded_choice(candidates, current, guard)
     best = choice.best.value if choice.best else (None, None)
     learned = []
     for name, start, target in (("entry_delay_min", delay0, best[0]), ("hold_min", hold0, best[1])):

@@ -69,7 +69,7 @@ class Choice:
 class Guard:
     """What the significance test needs: the grid's outcomes and the population resampled."""
 
-    con: object
+    engine: object  # analytics.engines.Engine holding `outcomes`
     outcomes: str
     population: object  # np.ndarray of decision_idx
     settings: object  # analytics.config.Settings
@@ -106,7 +106,7 @@ def guarded_choices(
         choices.append(choice)
     pairs = [(choices[i].best.cell_id, settings_to_update[i][1].cell_id) for i in to_test]
     intervals = paired_gain_intervals(
-        guard.con,
+        guard.engine,
         guard.outcomes,
         guard.population,
         pairs,

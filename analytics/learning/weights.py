@@ -9,10 +9,11 @@ import numpy as np
 import polars as pl
 
 from analytics.config import Settings
+from analytics.engines import Engine
 from analytics.learning.state import state_row
 from analytics.learning.update import Candidate, Guard, closeness, guarded_choices
 from analytics.metrics import cells_with_metrics, objective_value
-from analytics.warehouse import load_sql, temp_table
+from analytics.warehouse import load_sql
 
 CURRENT_CELL = 0
 
@@ -35,9 +36,9 @@ def components_seen(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def compute_weight_grid(
-    con: duckdb.DuckDBPyConnection, settings: Settings, weights_before: dict[str, float]
+    engine: Engine, settings: Settings, weights_before: dict[str, float]
 ) -> WeightGrid:
-    components = components_seen(con)
+    components = components_seen(engine.con)
     base = [weights_before[c] for c in components]
     cells = [(CURRENT_CELL, None, 0.0, None, base)]
     for i, component in enumerate(components):
@@ -45,41 +46,38 @@ def compute_weight_grid(
             varied = list(base)
             varied[i] = base[i] * (1 + v)
             cells.append((len(cells), component, float(v), varied[i], varied))
-    temp_table(
-        con,
+    engine.values(
         "weight_cells",
         "cell_id INTEGER, component VARCHAR, variation DOUBLE, weight DOUBLE, weights DOUBLE[]",
         cells,
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE weight_cell_outcomes AS "
-        + load_sql("learning/weight_cell_outcomes"),
+    engine.create(
+        "weight_cell_outcomes",
+        load_sql("learning/weight_cell_outcomes"),
         {
             "components": components,
             "score_block_reasons": list(settings.score_block_reasons),
             "score_threshold": settings.score_threshold,
         },
     )
-    population = con.execute(
+    population = engine.con.execute(
         "SELECT decision_idx FROM run_decisions "
         "WHERE kind = 'executed' OR list_contains($reasons, reason)",
         {"reasons": list(settings.score_block_reasons)},
     ).fetchnumpy()["decision_idx"]
     return WeightGrid(
-        cells=cells_with_metrics(con, "weight_cells", "weight_cell_outcomes").drop("weights"),
+        cells=cells_with_metrics(engine, "weight_cells", "weight_cell_outcomes").drop("weights"),
         components=components,
         weights_before=weights_before,
         population=population,
     )
 
 
-def learn_weights(
-    con: duckdb.DuckDBPyConnection, grid: WeightGrid, settings: Settings
-) -> list[dict]:
+def learn_weights(engine: Engine, grid: WeightGrid, settings: Settings) -> list[dict]:
     """One learned_state row per component: W_c ← W_c·(1 + learning_rate·v*)."""
     rows_by_cell = {r["cell_id"]: r for r in grid.cells.to_dicts()}
     current = _candidate(rows_by_cell[CURRENT_CELL], settings)
-    guard = Guard(con, grid.outcomes, grid.population, settings)
+    guard = Guard(engine, grid.outcomes, grid.population, settings)
     grids = [
         ([_candidate(r, settings) for r in rows_by_cell.values() if r["component"] == c], current)
         for c in grid.components

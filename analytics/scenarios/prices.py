@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from analytics.config import Settings
-from analytics.warehouse import load_sql, temp_table, unordered
+from analytics.engines import Engine
+from analytics.warehouse import load_sql, unordered
 
 
-def prepare_run_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """run_decisions (with notional, weight, realized outcome), scenario_bars, horizons."""
+def prepare_run_inputs(engine: Engine, settings: Settings) -> None:
+    """run_decisions (with notional, weight, realized outcome), scenario_bars, horizons.
+
+    run_decisions is made in the warehouse, which owns the decisions and their keys, and then
+    shared with the engine; the bars are read where the engine finds them."""
+    con = engine.con
     con.execute(load_sql("scenarios/macros"))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE run_decisions AS {load_sql('scenarios/decisions')}",
@@ -18,10 +21,9 @@ def prepare_run_inputs(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
             "counterfactual_weight": settings.counterfactual_weight,
         },
     )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW scenario_bars AS {load_sql('scenarios/bars')}")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE scenario_horizons AS " + load_sql("scenarios/symbol_horizons")
-    )
+    engine.share_inputs(settings)
+    engine.create("scenario_bars", load_sql("scenarios/bars"), view=True)
+    engine.create("scenario_horizons", load_sql("scenarios/symbol_horizons"))
 
 
 # Only what a replay reads: narrow rows keep the ASOF sort and the joins light.
@@ -36,7 +38,7 @@ DECISION_SETS = {
 
 
 def replay(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     target: str,
     decisions: str,
     cells: list[tuple[int, float, float]],
@@ -44,12 +46,13 @@ def replay(
 ) -> None:
     """Temp table `target`: SPEC §4 outcome of each decision of a set under each
     (cell_id, entry_delay_min, hold_min), all lookups in one set-based query."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW scenario_decisions AS {DECISION_SETS[decisions]}")
-    temp_table(
-        con, "scenario_cells", "cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE", cells
+    engine.create("scenario_decisions", DECISION_SETS[decisions], view=True)
+    engine.values(
+        "scenario_cells", "cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE", cells
     )
-    with unordered(con):
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {target} AS {load_sql('scenarios/outcomes')}",
+    with unordered(engine.con):  # DuckDB's setting; another engine ignores it
+        engine.create(
+            target,
+            load_sql("scenarios/outcomes"),
             {"max_staleness_min": settings.max_staleness_min, "cost_ret": settings.cost_ret},
         )

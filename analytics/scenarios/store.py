@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import duckdb
 
 from analytics.config import Settings
+from analytics.engines import Engine
 from analytics.scenarios.prices import replay
-from analytics.warehouse import execute_script, fetch_one, load_sql, temp_table, unordered
+from analytics.warehouse import execute_script, fetch_one, load_sql, unordered
 
 # Settings an outcome depends on; any change recomputes every outcome (detected, not guessed).
 OUTCOME_SETTINGS = (
@@ -62,34 +63,42 @@ def run_cells(settings: Settings, current_timing: tuple[float, float]) -> list[S
 
 def inputs_key(settings: Settings) -> str:
     values = {name: getattr(settings, name) for name in OUTCOME_SETTINGS}
+    if settings.engine == "spark" and settings.spark_prices:
+        # bars read from outside the warehouse: outcomes a DuckDB run must not reuse
+        values["bars"] = settings.spark_prices
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def compute_run_outcomes(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     settings: Settings,
     cells: list[ScenarioCell],
     *,
     full: bool = False,
 ) -> StoreStats:
-    """Temp table `run_outcomes`: every decision at every distinct moment of `cells`."""
-    _create_cell_tables(con, cells)
+    """Table `run_outcomes` of the engine: every decision at every distinct moment of `cells`.
+
+    What to replay is planned in the warehouse, which holds the store; on an engine other
+    than the warehouse itself every outcome is replayed (the store's reuse test reads bars and
+    files of the warehouse, which need not hold the engine's bars)."""
+    con = engine.con
+    _create_cell_tables(engine, cells)
     key = inputs_key(settings)
     watermark = fetch_one(
         con, "SELECT inputs_key, files_seen_at FROM state.scenario_watermark ORDER BY run_id DESC"
     )
-    full = full or watermark is None or watermark[0] != key
+    full = full or engine.name != "duckdb" or watermark is None or watermark[0] != key
     con.execute(
         "CREATE OR REPLACE TEMP TABLE run_files_seen AS "
         "SELECT max(ingested_at) AS files_seen_at FROM raw.files"
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE changed_bars AS {load_sql('scenarios/changed_bars')}",
-        {"files_seen_at": watermark[1] if watermark and watermark[1] else "-infinity"},
-    )
     if full:
         con.execute("CREATE OR REPLACE TEMP TABLE cache_valid AS " + _EMPTY_VALID)
     else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE changed_bars AS {load_sql('scenarios/changed_bars')}",
+            {"files_seen_at": watermark[1] if watermark[1] else "-infinity"},
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE cache_valid AS {load_sql('scenarios/cache_valid')}",
             {"inputs_key": key},
@@ -113,29 +122,36 @@ def compute_run_outcomes(
         "SELECT moment_id, entry_delay_min, hold_min, moment_id IN "
         "(SELECT moment_id FROM known_moments) FROM run_moments ORDER BY moment_id"
     ).fetchall()
+    for planned in ("cache_valid", "replay_decisions"):
+        engine.upload(planned)
     every_moment = [(m, d, h) for m, d, h, _ in moments]
     new_moments = [(m, d, h) for m, d, h, known in moments if not known]
-    replay(con, "replayed_changed", "replay", every_moment, settings)
+    # A replay with nothing to replay still sorts every bar: skip it (a full run replays all
+    # decisions as "reuse" at moments new to the empty store; an unchanged run replays none).
+    changed = fetch_one(con, "SELECT count(*) FROM replay_decisions")[0] > 0
     if new_moments:
-        replay(con, "replayed_new", "reuse", new_moments, settings)
+        replay(engine, "replayed_new", "reuse", new_moments, settings)
+    if changed or not new_moments:
+        replay(engine, "replayed_changed", "replay", every_moment, settings)
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE replayed_new AS FROM replayed_changed LIMIT 0")
-    con.execute(load_sql("scenarios/run_outcomes"))
-    reused, replayed = fetch_one(
-        con,
-        "SELECT count(*) FILTER (NOT recomputed), count(*) FILTER (recomputed) FROM run_outcomes",
+        engine.create("replayed_changed", "SELECT * FROM replayed_new LIMIT 0")
+    if not new_moments:
+        engine.create("replayed_new", "SELECT * FROM replayed_changed LIMIT 0")
+    engine.execute(load_sql("scenarios/run_outcomes"))
+    counts = engine.frame(
+        "SELECT count(*) FILTER (WHERE NOT recomputed) AS reused, "
+        "count(*) FILTER (WHERE recomputed) AS replayed FROM run_outcomes"
     )
-    return StoreStats(reused=reused, replayed=replayed, full=full)
+    return StoreStats(reused=counts["reused"][0], replayed=counts["replayed"][0], full=full)
 
 
-def _create_cell_tables(con: duckdb.DuckDBPyConnection, cells: list[ScenarioCell]) -> None:
-    temp_table(
-        con,
+def _create_cell_tables(engine: Engine, cells: list[ScenarioCell]) -> None:
+    engine.values(
         "run_cells",
         "cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE, role VARCHAR",
         [(c.cell_id, c.entry_delay_min, c.hold_min, c.role) for c in cells],
     )
-    con.execute(
+    engine.con.execute(
         """
         CREATE OR REPLACE TEMP TABLE run_moments AS
         SELECT
@@ -149,6 +165,7 @@ def _create_cell_tables(con: duckdb.DuckDBPyConnection, cells: list[ScenarioCell
         GROUP BY entry_delay_min, hold_min
         """
     )
+    engine.upload("run_moments")
 
 
 _EMPTY_VALID = """

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import polars as pl
 
+from analytics.engines import Engine
 from analytics.metrics import cells_with_metrics
 from analytics.scenarios.store import CURRENT_TIMING_CELL
 from analytics.warehouse import load_sql
@@ -19,18 +19,10 @@ class TimingGrid:
     outcomes: str = "timing_cell_outcomes"  # temp table feeding metrics and bootstrap
 
 
-def compute_timing_grid(con: duckdb.DuckDBPyConnection) -> TimingGrid:
+def compute_timing_grid(engine: Engine) -> TimingGrid:
     """§6 metrics of every cell and population, from this run's outcomes (`run_outcomes`)."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW timing_outcomes AS {load_sql('scenarios/timing_outcomes')}"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW timing_cell_outcomes AS "
-        + load_sql("scenarios/timing_cell_outcomes")
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE timing_grid_cells AS "
-        + load_sql("scenarios/timing_grid_cells")
-    )
-    table = cells_with_metrics(con, "timing_grid_cells", "timing_cell_outcomes")
+    engine.create("timing_outcomes", load_sql("scenarios/timing_outcomes"), view=True)
+    engine.create("timing_cell_outcomes", load_sql("scenarios/timing_cell_outcomes"), view=True)
+    engine.create("timing_grid_cells", load_sql("scenarios/timing_grid_cells"))
+    table = cells_with_metrics(engine, "timing_grid_cells", "timing_cell_outcomes")
     return TimingGrid(cells=table, current_all_cell=CURRENT_TIMING_CELL * 3 + 2)

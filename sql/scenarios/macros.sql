@@ -1,7 +1,8 @@
 -- Time arithmetic and price status rules shared by every scenario (SPEC §3, §4).
 
--- Minutes (possibly fractional: a learned delay of 0.5 min is 30 s) as an interval.
-CREATE OR REPLACE TEMP MACRO minutes(m) AS to_microseconds(CAST(round(m * 60000000) AS BIGINT));
+-- Minutes (possibly fractional: a learned delay of 0.5 min is 30 s) as an interval; DOUBLE so
+-- that an integer setting such as 200000 min cannot overflow INTEGER on its way to µs.
+CREATE OR REPLACE TEMP MACRO minutes(m) AS to_microseconds(CAST(round(CAST(m AS DOUBLE) * 60000000) AS BIGINT));
 
 -- Status of one price lookup at t: pending is decided first (no bar of the symbol is available
 -- at or after t yet), then stale (the bar found is older than t - max_staleness, or none).

@@ -6,6 +6,7 @@ SELECT
     r.status,
     r.published,
     r.trigger,
+    r.engine,
     (SELECT count(*) FROM history.counterfactuals AS c WHERE c.run_id = r.run_id) AS counterfactuals,
     (SELECT count(*) FROM history.timing_grid AS t WHERE t.run_id = r.run_id) AS timing_cells,
     (SELECT count(*) FROM history.weight_grid AS w WHERE w.run_id = r.run_id) AS weight_cells,
