@@ -21,7 +21,7 @@ from analytics.config import Settings
 from analytics.engines import Params
 from analytics.engines.spark_sql import to_spark, to_spark_steps
 from analytics.errors import TradelensError
-from analytics.warehouse import temp_table
+from analytics.warehouse import fetch_one, temp_table
 
 MASTER_PROBE_SEC = 5.0
 # Spark settings that make its SQL mean what DuckDB's means: UTC wall times, lenient map and
@@ -101,7 +101,11 @@ class SparkEngine:
 def _copy_partitioned(
     con: duckdb.DuckDBPyConnection, table: str, path: Path | str, columns: str = "*"
 ) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).mkdir(parents=True, exist_ok=True)
+    if fetch_one(con, f"SELECT count(*) FROM {table}")[0] == 0:
+        # no partition to write: one empty file still tells Spark the columns
+        con.execute(f"COPY (SELECT {columns} FROM {table}) TO '{path}/empty.parquet'")
+        return
     con.execute(
         f"COPY (SELECT {columns} FROM {table}) TO '{path}' "
         "(FORMAT parquet, PARTITION_BY (symbol), OVERWRITE_OR_IGNORE)"
