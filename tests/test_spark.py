@@ -133,7 +133,7 @@ def test_a_bar_weeks_before_its_lookup_is_found_across_time_partitions(
     outside = tmp_path / "bars_outside"  # bars Spark reads directly (spark_prices)
     runs = {
         "duckdb": {"engine": "duckdb"},
-        "spark": {"engine": "spark"},
+        "spark": {"engine": "spark", "spark_workdir": str(tmp_path / "work")},
         "spark_prices": {"engine": "spark", "spark_prices": str(outside)},
     }
     paths = {}
@@ -153,6 +153,7 @@ def test_a_bar_weeks_before_its_lookup_is_found_across_time_partitions(
                 )
     assert_same_latest(paths["spark"], paths["duckdb"])
     assert_same_latest(paths["spark_prices"], paths["duckdb"])
+    assert list((tmp_path / "work").iterdir()) == []  # the run's exchange folder is removed
     with connect(paths["spark"], read_only=True) as con:
         d7 = con.execute(
             "SELECT entry_px, exit_px, status FROM latest.counterfactuals WHERE decision_id = 'd7'"

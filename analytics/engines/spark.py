@@ -6,10 +6,12 @@ back as Parquet files the warehouse reads. Nothing goes through pandas.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
 import tempfile
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
@@ -45,9 +47,12 @@ class SparkEngine:
         self.con = con
         self.settings = settings
         self.spark = start_session(settings.spark_master)
-        self.workdir = Path(settings.spark_workdir or tempfile.mkdtemp(prefix="tradelens-spark-"))
-        self._own_workdir = not settings.spark_workdir
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        # A folder of this run's own: Spark caches file listings, so a path is never rewritten
+        # while a session (the service's, a test's) may still remember it.
+        base = Path(settings.spark_workdir or tempfile.gettempdir())
+        self.workdir = base / f"tradelens-spark-{uuid.uuid4().hex[:12]}"
+        self.workdir.mkdir(parents=True)
+        self._uploads = itertools.count()
 
     def create(self, name: str, sql: str, params: Params = None, *, view: bool = False) -> None:
         *shared, (_, query) = to_spark_steps(sql, params)
@@ -69,7 +74,7 @@ class SparkEngine:
         self.upload(name)
 
     def upload(self, name: str) -> None:
-        path = self.workdir / "upload" / f"{name}.parquet"
+        path = self.workdir / "upload" / f"{name}-{next(self._uploads)}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
         self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
@@ -94,8 +99,7 @@ class SparkEngine:
         self.spark.read.parquet(prices).createOrReplaceTempView("raw__prices")
 
     def close(self) -> None:
-        if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _copy_partitioned(
@@ -107,8 +111,7 @@ def _copy_partitioned(
         con.execute(f"COPY (SELECT {columns} FROM {table}) TO '{path}/empty.parquet'")
         return
     con.execute(
-        f"COPY (SELECT {columns} FROM {table}) TO '{path}' "
-        "(FORMAT parquet, PARTITION_BY (symbol), OVERWRITE_OR_IGNORE)"
+        f"COPY (SELECT {columns} FROM {table}) TO '{path}' (FORMAT parquet, PARTITION_BY (symbol))"
     )
 
 
