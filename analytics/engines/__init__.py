@@ -62,7 +62,7 @@ class DuckDBEngine:
         self.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}", params)
 
     def execute(self, sql: str, params: Params = None) -> None:
-        self.con.execute(sql, dict(params)) if params else self.con.execute(sql)
+        self.con.execute(sql, dict(params) if params else None)
 
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
         return self.con.sql(sql, params=dict(params) if params else None).pl()
