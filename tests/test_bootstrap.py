@@ -1,5 +1,10 @@
-"""The bootstrap's array objective agrees with the SQL metrics: scoring the identity resample
-(every decision once) must give each cell's published objective."""
+"""The significance bootstrap (SPEC §6).
+
+- Scoring the identity resample (every decision once) gives each cell's published objective.
+- Its gain quantiles agree with a straightforward per-decision bootstrap written here
+  (N indices drawn with replacement per resample), both where day groups are resampled member
+  by member and where large groups use the normal limit of their sum.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,17 @@ import numpy as np
 import pytest
 
 from analytics.engines import DuckDBEngine
-from analytics.learning.bootstrap import _cell_arrays, _day_segments, _objective
+from analytics.learning.bootstrap import (
+    NORMAL_LIMIT_MIN_GROUP,
+    _cell_matrix,
+    daily_sums,
+    day_groups,
+    resample_scores,
+    score,
+)
 from analytics.metrics import cell_metrics, objective_value
+
+OBJECTIVES = ["sharpe", "weighted_pnl", "pnl_over_drawdown"]
 
 
 @pytest.fixture
@@ -38,26 +52,124 @@ def outcomes() -> duckdb.DuckDBPyConnection:
     return DuckDBEngine(con)
 
 
-@pytest.mark.parametrize("objective", ["sharpe", "weighted_pnl", "pnl_over_drawdown"])
+@pytest.mark.parametrize("objective", OBJECTIVES)
 def test_identity_resample_scores_the_published_objective(outcomes, objective):
     metrics = {r["cell_id"]: r for r in cell_metrics(outcomes, "cells", "outcomes").to_dicts()}
-    population = np.arange(300)
-    identity = np.ones((1, 300), dtype=np.int64)
-    for cell in (1, 2):
-        wpnl, day, resolved = _cell_arrays(outcomes, "outcomes", cell, population)
-        first, last = day[resolved].min(), day[resolved].max()
-        segments = _day_segments(wpnl, day, resolved, int(first))
-        got = _objective(identity, segments, int(last - first) + 1, objective)[0]
+    wpnl, day = _cell_matrix(outcomes, "outcomes", [1, 2], np.arange(300))
+    groups = day_groups(wpnl, day)
+    totals = np.add.reduceat(groups.wpnl, groups.starts, axis=1).T[None]  # each member once
+    drawn = groups.resolved[None]
+    for column, cell in enumerate((1, 2)):
+        daily, present = daily_sums(totals[:, :, column], drawn[:, :, column],
+                                    groups.days[:, column], groups.n_days)  # fmt: skip
+        got = score(daily, present, objective)[0]
         assert got == pytest.approx(objective_value(metrics[cell], objective), rel=1e-9)
 
 
-def test_a_resample_counts_each_drawn_decision_as_often_as_drawn(outcomes):
-    population = np.arange(300)
-    wpnl, day, resolved = _cell_arrays(outcomes, "outcomes", 1, population)
-    counts = np.zeros((1, 300), dtype=np.int64)
-    counts[0, 3], counts[0, 7] = 2, 1  # decision 3 drawn twice, decision 7 once
-    first = int(day[resolved].min())
-    segments = _day_segments(wpnl, day, resolved, first)
-    n_days = int(day[resolved].max()) - first + 1
-    got = _objective(counts, segments, n_days, "weighted_pnl")[0]
-    assert got == pytest.approx(2 * wpnl[3] * resolved[3] + wpnl[7] * resolved[7])
+def _per_decision_gains(wpnl, day, samples, seed, objective):
+    """The textbook paired bootstrap: per resample, N decision indices drawn with replacement,
+    each cell's daily sums from the drawn decisions, objective(cell 0) − objective(cell 1)."""
+    rng = np.random.default_rng(seed)
+    n = wpnl.shape[1]
+    first = day[day >= 0].min()
+    n_days = day.max() - first + 1
+    gains = []
+    for _ in range(samples):
+        drawn = rng.integers(0, n, n)
+        values = []
+        for c in range(2):
+            d, w = day[c, drawn], wpnl[c, drawn]
+            d, w = d[d >= 0] - first, w[d >= 0]
+            daily = np.bincount(d, weights=w, minlength=n_days)
+            present = np.flatnonzero(np.bincount(d, minlength=n_days))
+            span = daily[present[0] : present[-1] + 1]
+            if objective == "weighted_pnl":
+                values.append(daily.sum())
+            elif objective == "pnl_over_drawdown":
+                cum = np.cumsum(daily)
+                drawdown = max((np.maximum(np.maximum.accumulate(cum), 0) - cum).max(), 0)
+                values.append(daily.sum() / max(drawdown, 1e-9))
+            else:
+                values.append(span.mean() / span.std(ddof=1) * np.sqrt(365))
+        gains.append(values[0] - values[1])
+    return np.array(gains)
+
+
+def _paired_market(n: int, n_days: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell 0 and a correlated cell 1 with fat-tailed (Student t, 3 df) P&L; cell 1 misses
+    10% of the decisions (unresolved) and exits 20% of them a day later."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_t(3, n) * 10
+    wpnl = np.stack([base + 1.5, base + rng.normal(0, 4, n)])
+    exit_day = rng.integers(0, n_days, n)
+    later = (rng.random(n) < 0.2) & (exit_day < n_days - 1)
+    day = np.stack([exit_day, exit_day + later])
+    missing = rng.random(n) < 0.1
+    day[1, missing], wpnl[1, missing] = -1, 0.0
+    return wpnl, day
+
+
+def _resampled_gains(wpnl, day, samples, seed, objective):
+    groups = day_groups(wpnl, day)
+    scores = resample_scores(np.random.default_rng(seed), groups, samples, objective)
+    return scores[:, 0] - scores[:, 1], groups
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize(("n", "n_days", "large_groups"), [(600, 20, False), (40_000, 25, True)])
+def test_gain_quantiles_match_a_per_decision_bootstrap(objective, n, n_days, large_groups):
+    wpnl, day = _paired_market(n, n_days, seed=5)
+    samples = 2000
+    ours, groups = _resampled_gains(wpnl, day, samples, 1, objective)
+    reference = _per_decision_gains(wpnl, day, samples, 2, objective)
+
+    assert (groups.sizes >= NORMAL_LIMIT_MIN_GROUP).any() == large_groups
+    assert (groups.sizes < NORMAL_LIMIT_MIN_GROUP).any()  # both kinds in the large case
+    # Monte Carlo error of a 5% quantile of 2000 draws is ~0.05 sd per side: allow ~3 errors
+    # of both, in a unit that fat tails (pnl_over_drawdown) don't inflate: 1 sd ≈ 90% range/3.3
+    sd = (np.quantile(reference, 0.95) - np.quantile(reference, 0.05)) / 3.29
+    for q in (0.05, 0.25, 0.5, 0.75, 0.95):
+        assert abs(np.quantile(ours, q) - np.quantile(reference, q)) < 0.2 * sd, q
+
+
+def test_only_large_groups():
+    wpnl, day = _paired_market(4 * NORMAL_LIMIT_MIN_GROUP, 1, seed=4)
+    day[1] = day[0]  # one exit day and every decision resolved in both cells: one group
+    wpnl[1] = wpnl[0] + 1.0  # cell 1 gains 1.0 on each draw of every resample
+    gains, groups = _resampled_gains(wpnl, day, 20, 1, "weighted_pnl")
+    assert len(groups.sizes) == 1
+    assert gains == pytest.approx(np.full(20, -len(wpnl[0])), abs=1e-6)
+
+
+def test_small_groups_differing_only_where_unresolved_are_pooled():
+    """A weight grid's shape: one exit day per decision, and each variation leaves out a few.
+    Every pattern of left-out cells is a small group; pooled per day they are large."""
+    rng = np.random.default_rng(8)
+    n, n_days, n_cells = 6_000, 6, 4  # 1000 a day: patterns of 240 (all taken) or ~100
+    wpnl = np.tile(rng.standard_t(3, n) * 10, (n_cells, 1)) + rng.normal(0, 1, (n_cells, n))
+    day = np.tile(rng.integers(0, n_days, n), (n_cells, 1))
+    left_out = rng.random((n_cells, n)) < 0.3
+    day[left_out], wpnl[left_out] = -1, 0.0
+    groups = day_groups(wpnl, day)
+    assert len(groups.sizes) == n_days + 1  # a pool per day, and the never-resolved decisions
+    assert groups.sizes.sum() == n
+    per_day = [(day[:, day.max(axis=0) == d] >= 0).sum(axis=1) for d in range(n_days)]
+    assert sorted(map(tuple, groups.resolved[groups.days.max(axis=1) >= 0])) == sorted(
+        map(tuple, per_day)
+    )
+    samples = 2000
+    ours = resample_scores(np.random.default_rng(1), groups, samples, "sharpe")
+    gains = ours[:, 0] - ours[:, 1]
+    reference = _per_decision_gains(wpnl[:2], day[:2], samples, 2, "sharpe")
+    sd = (np.quantile(reference, 0.95) - np.quantile(reference, 0.05)) / 3.29
+    for q in (0.05, 0.5, 0.95):
+        assert abs(np.quantile(gains, q) - np.quantile(reference, q)) < 0.2 * sd, q
+
+
+def test_seeded_resamples_repeat_and_differ_by_seed():
+    wpnl, day = _paired_market(5000, 10, seed=3)
+    first, _ = _resampled_gains(wpnl, day, 50, 7, "sharpe")
+    again, _ = _resampled_gains(wpnl, day, 50, 7, "sharpe")
+    other, _ = _resampled_gains(wpnl, day, 50, 8, "sharpe")
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
