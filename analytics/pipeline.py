@@ -288,7 +288,7 @@ def _publish(
                     if result.status == "skipped":
                         result.status = "carried"
             if ctx.outcome_stats is not None:
-                save_outcome_store(con, run_id, ctx.settings)
+                save_outcome_store(con, run_id, ctx.settings, ctx.outcome_stats)
         for r in results.values():
             con.execute(
                 "INSERT INTO run_components VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

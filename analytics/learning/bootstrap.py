@@ -86,22 +86,23 @@ def paired_gain_intervals(
 def _cell_matrix(
     engine: Engine, outcomes: str, cells: list[int], population: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(cells, population) weighted pnl and exit day number (−1 where unresolved)."""
+    """(cells, population) weighted pnl and exit day number (−1 where unresolved); one read of
+    `outcomes` for all cells (it may be a view over the whole history)."""
+    rows = engine.frame(
+        f"""
+        SELECT cell_id, decision_idx, weight * pnl AS wpnl,
+               CAST(date_diff('day', DATE '1970-01-01', CAST(exit_t AS DATE)) AS BIGINT) AS day
+        FROM {outcomes}
+        WHERE list_contains($cells, cell_id) AND resolved
+        """,
+        {"cells": cells},
+    )
+    row = np.searchsorted(cells, rows["cell_id"].to_numpy())
+    position = np.searchsorted(population, rows["decision_idx"].to_numpy())
     wpnl = np.zeros((len(cells), len(population)))
     day = np.full((len(cells), len(population)), -1, dtype=np.int64)
-    for i, cell in enumerate(cells):
-        rows = engine.frame(
-            f"""
-            SELECT decision_idx, weight * pnl AS wpnl,
-                   CAST(date_diff('day', DATE '1970-01-01', CAST(exit_t AS DATE)) AS BIGINT) AS day
-            FROM {outcomes}
-            WHERE cell_id = $cell_id AND resolved
-            """,
-            {"cell_id": cell},
-        )
-        position = np.searchsorted(population, rows["decision_idx"].to_numpy())
-        wpnl[i, position] = rows["wpnl"].to_numpy()
-        day[i, position] = rows["day"].to_numpy()
+    wpnl[row, position] = rows["wpnl"].to_numpy()
+    day[row, position] = rows["day"].to_numpy()
     return wpnl, day
 
 

@@ -92,32 +92,7 @@ def compute_run_outcomes(
         "CREATE OR REPLACE TEMP TABLE run_files_seen AS "
         "SELECT max(ingested_at) AS files_seen_at FROM raw.files"
     )
-    if full:
-        con.execute("CREATE OR REPLACE TEMP TABLE cache_valid AS " + _EMPTY_VALID)
-    else:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE changed_bars AS {load_sql('scenarios/changed_bars')}",
-            {"files_seen_at": watermark[1] if watermark[1] else "-infinity"},
-        )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE cache_valid AS {load_sql('scenarios/cache_valid')}",
-            {"inputs_key": key},
-        )
-    # Moments the store already holds: decisions complete at all of them are reused; moments
-    # it never held are replayed for everyone.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE known_moments AS SELECT DISTINCT moment_id FROM cache_valid"
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE replay_decisions AS
-        SELECT d.decision_idx
-        FROM run_decisions AS d
-        LEFT JOIN (SELECT decision_idx, count(*) AS n FROM cache_valid GROUP BY ALL) AS v
-            USING (decision_idx)
-        WHERE coalesce(v.n, 0) < (SELECT count(*) FROM known_moments)
-        """
-    )
+    _plan_reuse(con, key, None if full else (watermark[1] or "-infinity"))
     moments = con.execute(
         "SELECT moment_id, entry_delay_min, hold_min, moment_id IN "
         "(SELECT moment_id FROM known_moments) FROM run_moments ORDER BY moment_id"
@@ -168,18 +143,64 @@ def _create_cell_tables(engine: Engine, cells: list[ScenarioCell]) -> None:
     engine.upload("run_moments")
 
 
-_EMPTY_VALID = """
-    SELECT CAST(NULL AS INTEGER) AS decision_idx, CAST(NULL AS INTEGER) AS moment_id, o.*
-    FROM state.scenario_outcomes AS o
-    LIMIT 0
-"""
+def _plan_reuse(con: duckdb.DuckDBPyConnection, key: str, files_seen_at: object) -> None:
+    """Views `stored_outcomes` and `cache_valid` over the store, tables `known_moments` and
+    `replay_decisions`. `files_seen_at` None: a full recompute, nothing reused.
+
+    A decision is replayed at every moment unless the store holds a valid outcome of it at
+    each moment the store knows; moments it never held are replayed for everyone."""
+    if files_seen_at is None:
+        con.execute("CREATE OR REPLACE TEMP TABLE changed_bars AS " + _NO_CHANGED_BARS)
+        con.execute("CREATE OR REPLACE TEMP TABLE stale_outcomes AS " + _NO_STALE_OUTCOMES)
+        key = ""  # matches no stored outcome
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE changed_bars AS {load_sql('scenarios/changed_bars')}",
+            {"files_seen_at": files_seen_at},
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE stale_outcomes AS "
+            + load_sql("scenarios/stale_outcomes")
+        )
+    con.execute(load_sql("scenarios/stored_outcomes").replace("$inputs_key", _quoted(key)))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE known_moments AS "
+        "SELECT DISTINCT moment_id FROM stored_outcomes"
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE replay_decisions AS
+        SELECT d.decision_idx
+        FROM run_decisions AS d
+        LEFT JOIN (SELECT decision_id, count(*) AS n FROM stored_outcomes GROUP BY ALL) AS v
+            USING (decision_id)
+        WHERE coalesce(v.n, 0) < (SELECT count(*) FROM known_moments)
+        """
+    )
+    con.execute(load_sql("scenarios/cache_valid"))
 
 
-def save_outcome_store(con: duckdb.DuckDBPyConnection, run_id: int, settings: Settings) -> None:
+def _quoted(text: str) -> str:
+    """A SQL string literal: a view's definition cannot hold a $parameter."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+_NO_CHANGED_BARS = (
+    "SELECT CAST(NULL AS VARCHAR) AS symbol, CAST(NULL AS TIMESTAMP) AS available_at, "
+    "false AS from_correcting_file LIMIT 0"
+)
+_NO_STALE_OUTCOMES = (
+    "SELECT decision_id, entry_delay_min, hold_min FROM state.scenario_outcomes LIMIT 0"
+)
+
+
+def save_outcome_store(
+    con: duckdb.DuckDBPyConnection, run_id: int, settings: Settings, stats: StoreStats
+) -> None:
     """Bring state.scenario_outcomes to this run's outcomes; call inside the publishing
     transaction so the store always matches the newest published version."""
     params = {"run_id": run_id, "inputs_key": inputs_key(settings)}
-    if fetch_one(con, "SELECT count(*) FROM cache_valid")[0]:
+    if stats.reused:
         execute_script(con, load_sql("scenarios/prune_outcome_store"), params)
     else:  # nothing reused (a full recompute): every stored outcome is replaced
         con.execute("DELETE FROM state.scenario_outcomes")

@@ -15,18 +15,44 @@ WITH symbols AS (
     FROM (SELECT DISTINCT symbol FROM scenario_decisions)
 ),
 
-coded_bars AS (
-    SELECT s.symbol_id, b.available_at, b.close
-    FROM scenario_bars AS b
-    JOIN symbols AS s
-        ON s.symbol = b.symbol
-),
-
 coded_decisions AS (
     SELECT d.decision_idx, s.symbol_id, d.ts
     FROM scenario_decisions AS d
     JOIN symbols AS s
         ON s.symbol = d.symbol
+),
+
+-- A lookup at t finds the last bar at or before t, never one before the last bar at or
+-- before the symbol's earliest lookup: older bars are left out of the ASOF sorts (a run that
+-- replays the last hour's decisions sorts the last hours of bars, not years).
+first_lookups AS (
+    SELECT
+        d.symbol_id,
+        min(d.ts + minutes(least(c.entry_delay_min, c.entry_delay_min + c.hold_min))) AS t
+    FROM coded_decisions AS d
+    CROSS JOIN scenario_cells AS c
+    GROUP BY d.symbol_id
+),
+
+bar_floors AS (
+    SELECT s.symbol_id, max(b.available_at) AS floor_at
+    FROM scenario_bars AS b
+    JOIN symbols AS s
+        ON s.symbol = b.symbol
+    JOIN first_lookups AS f
+        ON f.symbol_id = s.symbol_id
+    WHERE b.available_at <= f.t
+    GROUP BY s.symbol_id
+),
+
+coded_bars AS (
+    SELECT s.symbol_id, b.available_at, b.close
+    FROM scenario_bars AS b
+    JOIN symbols AS s
+        ON s.symbol = b.symbol
+    LEFT JOIN bar_floors AS f
+        ON f.symbol_id = s.symbol_id
+    WHERE f.floor_at IS NULL OR b.available_at >= f.floor_at
 ),
 
 entry_delays AS (

@@ -18,8 +18,6 @@ SELECT
     v.exit_bar_at,
     false AS recomputed
 FROM cache_valid AS v
-ANTI JOIN replay_decisions AS r
-    ON r.decision_idx = v.decision_idx
 
 UNION ALL
 
