@@ -826,3 +826,17 @@ def test_a_database_error_midway_is_one_line_and_stores_nothing(
     assert str(raised.value).startswith(f"{later}: ") and "\n" not in str(raised.value)
     assert table_counts(con) == counts
     assert query(con, f"SELECT {STORED_BAR_COLUMNS} FROM raw.prices ORDER BY 1, 2") == STORED_BARS
+
+
+def test_each_new_decision_gets_the_next_integer_key(con: Connection, tmp_path: Path) -> None:
+    first = write_jsonl(tmp_path / "b.jsonl", [blocked_trade("z"), blocked_trade("a")])
+    second = write_jsonl(
+        tmp_path / "t.jsonl",
+        [executed_trade("m"), executed_trade("z2"), executed_trade("m")],  # m twice: a duplicate
+    )
+    ingest_file(con, first, "blocked")
+    ingest_file(con, second, "trades")
+    ingest_file(con, first, "blocked")  # a file seen before adds nothing
+
+    keys = query(con, "SELECT decision_id, decision_key FROM raw.decisions ORDER BY 2")
+    assert keys == [("z", 0), ("a", 1), ("m", 2), ("z2", 3)]  # loading order, rows in file order

@@ -133,3 +133,32 @@ def test_load_sql_reads_sql_files_by_name() -> None:
     assert "parse_ts" in load_sql("ingest/macros")
     with pytest.raises(FileNotFoundError):
         load_sql("ingest/no_such_query")
+
+
+def test_upgrade_to_0005_keys_stored_decisions_and_their_outcomes(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    migrate(path, "0004")
+    with duckdb.connect(str(path)) as con:
+        for decision_id in ("c", "a", "b"):
+            con.execute(
+                "INSERT INTO raw.decisions (decision_id, kind, ts, symbol, direction, "
+                "entry_score, components, content_hash, file_id, row_number) VALUES "
+                "(?, 'blocked', TIMESTAMP '2025-01-01', 'X', 1, 0.5, MAP {}, 'h', 'f', 1)",
+                [decision_id],
+            )
+        for decision_id in ("b", "gone"):  # an outcome of a decision no longer loaded too
+            con.execute(
+                "INSERT INTO state.scenario_outcomes (decision_id, kind, symbol, "
+                "entry_delay_min, hold_min, entry_t, exit_t, status, weight, inputs_key, "
+                "computed_run) VALUES (?, 'blocked', 'X', 0, 60, TIMESTAMP '2025-01-01', "
+                "TIMESTAMP '2025-01-01 01:00', 'ok', 0.5, 'k', 1)",
+                [decision_id],
+            )
+    migrate(path)
+    with connect_any(path) as con:
+        keys = con.execute("SELECT decision_id, decision_key FROM raw.decisions").fetchall()
+        stored = con.execute(
+            "SELECT decision_id, decision_key FROM state.scenario_outcomes"
+        ).fetchall()
+    assert sorted(keys) == [("a", 0), ("b", 1), ("c", 2)]  # numbered in decision_id order
+    assert stored == [("b", 1)]

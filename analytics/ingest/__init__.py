@@ -182,7 +182,9 @@ def _load_decisions(con: duckdb.DuckDBPyConnection, fid: str, kind: str) -> dict
         SELECT
             decision_id, kind, ts, symbol, direction, entry_score, components, notional,
             entry_ts, entry_price, exit_ts, exit_price, qty, fees, pnl, reason, price,
-            content_hash, $file_id, row_number
+            content_hash, $file_id, row_number,
+            (SELECT coalesce(max(decision_key), -1) FROM raw.decisions)
+                + CAST(row_number() OVER (ORDER BY row_number) AS INTEGER) AS decision_key
         FROM classified_decisions
         WHERE disposition = 'new'
         ORDER BY row_number

@@ -116,6 +116,7 @@ def day_groups(wpnl: np.ndarray, day: np.ndarray) -> DayGroups:
     resolved_days = day[day >= 0]
     first_day = int(resolved_days.min()) if len(resolved_days) else 0
     n_days = int(resolved_days.max()) - first_day + 1 if len(resolved_days) else 1
+    day = np.where(day >= 0, day - first_day, -1)  # 0 … n_days − 1: small keys pack well
     order, starts = _equal_columns(day)
     sizes = np.diff(np.append(starts, day.shape[1]))
     pooled = _pooled_keys(day[:, order[starts]], sizes)
@@ -134,8 +135,7 @@ def day_groups(wpnl: np.ndarray, day: np.ndarray) -> DayGroups:
         else keys.T
     )
     mean, root_cov = _group_moments(grouped, sizes, starts)
-    days = np.where(keys >= 0, keys - first_day, -1).T
-    return DayGroups(days, sizes, starts, grouped, n_days, resolved, mean, root_cov)
+    return DayGroups(keys.T, sizes, starts, grouped, n_days, resolved, mean, root_cov)
 
 
 def _equal_columns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -143,10 +143,24 @@ def _equal_columns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     of equal columns starts in that order."""
     if not keys.shape[1]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    order = np.lexsort(keys)
+    order = np.argsort(_packed(keys), kind="stable") if _fits_packed(keys) else np.lexsort(keys)
     ordered = keys[:, order]
     changes = (ordered[:, 1:] != ordered[:, :-1]).any(axis=0)
     return order, np.flatnonzero(np.concatenate([[True], changes]))
+
+
+def _fits_packed(keys: np.ndarray) -> bool:
+    """Whether each column of keys ≥ −1 packs into one int64 (one sort instead of one per row)."""
+    base = int(keys.max()) + 2 if keys.size else 1
+    return base ** keys.shape[0] < 2**62
+
+
+def _packed(keys: np.ndarray) -> np.ndarray:
+    base = int(keys.max()) + 2
+    packed = np.zeros(keys.shape[1], dtype=np.int64)
+    for row in keys:
+        packed = packed * base + (row + 1)
+    return packed
 
 
 def _pooled_keys(keys: np.ndarray, sizes: np.ndarray) -> np.ndarray:

@@ -113,11 +113,12 @@ def compute_run_outcomes(
     if not new_moments:
         engine.create("replayed_new", "SELECT * FROM replayed_changed LIMIT 0")
     engine.execute(load_sql("scenarios/run_outcomes"))
-    counts = engine.frame(
-        "SELECT count(*) FILTER (WHERE NOT recomputed) AS reused, "
-        "count(*) FILTER (WHERE recomputed) AS replayed FROM run_outcomes"
-    )
-    return StoreStats(reused=counts["reused"][0], replayed=counts["replayed"][0], full=full)
+    # run_outcomes holds every decision at every moment: what was not replayed was reused
+    replayed = engine.frame(
+        "SELECT (SELECT count(*) FROM replayed_changed) + (SELECT count(*) FROM replayed_new) AS n"
+    )["n"][0]
+    outcomes = fetch_one(con, "SELECT count(*) FROM run_decisions")[0] * len(moments)
+    return StoreStats(reused=outcomes - replayed, replayed=replayed, full=full)
 
 
 def _create_cell_tables(engine: Engine, cells: list[ScenarioCell]) -> None:
@@ -172,8 +173,8 @@ def _plan_reuse(con: duckdb.DuckDBPyConnection, key: str, files_seen_at: object)
         CREATE OR REPLACE TEMP TABLE replay_decisions AS
         SELECT d.decision_idx
         FROM run_decisions AS d
-        LEFT JOIN (SELECT decision_id, count(*) AS n FROM stored_outcomes GROUP BY ALL) AS v
-            USING (decision_id)
+        LEFT JOIN (SELECT decision_idx, count(*) AS n FROM stored_outcomes GROUP BY ALL) AS v
+            USING (decision_idx)
         WHERE coalesce(v.n, 0) < (SELECT count(*) FROM known_moments)
         """
     )
@@ -190,7 +191,7 @@ _NO_CHANGED_BARS = (
     "false AS from_correcting_file LIMIT 0"
 )
 _NO_STALE_OUTCOMES = (
-    "SELECT decision_id, entry_delay_min, hold_min FROM state.scenario_outcomes LIMIT 0"
+    "SELECT decision_key, entry_delay_min, hold_min FROM state.scenario_outcomes LIMIT 0"
 )
 
 

@@ -1,7 +1,7 @@
 -- Every loaded decision with what scenarios need: its notional (default applied), its learning
 -- weight (executed 1, blocked counterfactual_weight, SPEC §5) and its realized outcome (SPEC §2).
 SELECT
-    CAST(row_number() OVER (ORDER BY decision_id) - 1 AS INTEGER) AS decision_idx,
+    decision_key AS decision_idx,
     decision_id,
     kind,
     ts,

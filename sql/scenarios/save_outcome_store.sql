@@ -19,7 +19,8 @@ SELECT
     r.pnl,
     r.weight,
     $inputs_key,
-    $run_id
+    $run_id,
+    r.decision_idx
 FROM run_outcomes AS r
 JOIN run_decisions AS d USING (decision_idx)
 JOIN run_moments AS m USING (moment_id)

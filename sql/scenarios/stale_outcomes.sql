@@ -8,7 +8,7 @@ WITH first_change AS (
 
 -- coarse, cheap: only outcomes whose exit reaches the symbol's first changed bar can be touched
 candidates AS (
-    SELECT o.decision_id, o.symbol, o.entry_delay_min, o.hold_min,
+    SELECT o.decision_key, o.symbol, o.entry_delay_min, o.hold_min,
            o.entry_t, o.entry_bar_at, o.exit_t, o.exit_bar_at
     FROM state.scenario_outcomes AS o
     JOIN first_change AS c
@@ -17,7 +17,7 @@ candidates AS (
 ),
 
 touched AS (
-    SELECT DISTINCT c.decision_id, c.entry_delay_min, c.hold_min
+    SELECT DISTINCT c.decision_key, c.entry_delay_min, c.hold_min
     FROM candidates AS c
     JOIN changed_bars AS b
         ON b.symbol = c.symbol
@@ -29,7 +29,7 @@ touched AS (
 -- outcomes that used it at its old available_at lose their bar, whatever their exit time.
 -- Checked only for symbols whose new files corrected bars.
 moved AS (
-    SELECT o.decision_id, o.entry_delay_min, o.hold_min
+    SELECT o.decision_key, o.entry_delay_min, o.hold_min
     FROM state.scenario_outcomes AS o
     WHERE o.symbol IN (SELECT symbol FROM changed_bars WHERE from_correcting_file)
         AND (
