@@ -164,9 +164,10 @@ def _packed(keys: np.ndarray) -> np.ndarray:
 
 
 def _pooled_keys(keys: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Each group's key (cells, groups) after pooling: a small group whose unresolved cells,
-    filled with its first resolved day, give a key shared by small groups of at least
-    NORMAL_LIMIT_MIN_GROUP decisions in all takes that filled key."""
+    """Each group's key (cells, groups) after pooling. Small groups whose keys agree once every
+    unresolved cell (−1) is filled with the group's first resolved day form a pool; a pool of
+    at least NORMAL_LIMIT_MIN_GROUP decisions takes that filled key, other small groups keep
+    their own."""
     resolved = keys >= 0
     first_resolved = keys[resolved.argmax(axis=0), np.arange(keys.shape[1])]
     filled = np.where(resolved, keys, first_resolved)
