@@ -138,7 +138,7 @@ def run_cycle(
         if should_stop():
             raise RunAborted("stop requested")
         if ctx.outcome_stats is not None:
-            engine.materialize("run_outcomes")  # the store is written from it
+            engine.materialize("run_replayed")  # the store is written from it
         result = _publish(con, run_id, ctx, outputs, results, started)
     except BaseException as exc:
         _fail_run(con, run_id, exc)

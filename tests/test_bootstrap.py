@@ -137,7 +137,8 @@ def test_only_large_groups():
     day[1] = day[0]  # one exit day and every decision resolved in both cells: one group
     wpnl[1] = wpnl[0] + 1.0  # cell 1 gains 1.0 on each draw of every resample
     gains, groups = _resampled_gains(wpnl, day, 20, 1, "weighted_pnl")
-    assert len(groups.sizes) == 1
+    assert {tuple(k) for k in groups.days} == {(0, 0)}  # the bulk (and outliers, if any)
+    assert groups.sizes.max() >= NORMAL_LIMIT_MIN_GROUP
     assert gains == pytest.approx(np.full(20, -len(wpnl[0])), abs=1e-6)
 
 
@@ -151,12 +152,12 @@ def test_small_groups_differing_only_where_unresolved_are_pooled():
     left_out = rng.random((n_cells, n)) < 0.3
     day[left_out], wpnl[left_out] = -1, 0.0
     groups = day_groups(wpnl, day)
-    assert len(groups.sizes) == n_days + 1  # a pool per day, and the never-resolved decisions
+    # a pool per day (with its outliers split off) and the never-resolved decisions
+    assert len({tuple(k) for k in groups.days}) == n_days + 1
     assert groups.sizes.sum() == n
-    per_day = [(day[:, day.max(axis=0) == d] >= 0).sum(axis=1) for d in range(n_days)]
-    assert sorted(map(tuple, groups.resolved[groups.days.max(axis=1) >= 0])) == sorted(
-        map(tuple, per_day)
-    )
+    for d in range(n_days):  # each cell's resolved decisions of day d, all in day d's groups
+        expected = (day[:, day.max(axis=0) == d] >= 0).sum(axis=1)
+        assert np.array_equal(groups.resolved[groups.days.max(axis=1) == d].sum(axis=0), expected)
     samples = 2000
     ours = resample_scores(np.random.default_rng(1), groups, samples, "sharpe")
     gains = ours[:, 0] - ours[:, 1]
@@ -164,6 +165,27 @@ def test_small_groups_differing_only_where_unresolved_are_pooled():
     sd = (np.quantile(reference, 0.95) - np.quantile(reference, 0.05)) / 3.29
     for q in (0.05, 0.5, 0.95):
         assert abs(np.quantile(gains, q) - np.quantile(reference, q)) < 0.2 * sd, q
+
+
+def test_one_big_loss_among_many_small_wins_is_not_smoothed_away():
+    """999 decisions gain 2.8 and one loses 1000 in the best cell, all on one day. A resample
+    draws the loss L ~ Poisson(1) times and gains 2.8·(1000 − L) − 1000·L, below 0 once L ≥ 3:
+    in 1 − e⁻¹·(1 + 1 + ½) ≈ 8% of resamples. So the 5% bound is below 0 (not significant);
+    a normal curve fitted to the whole group would put it near +170."""
+    n = 1000
+    wpnl = np.zeros((2, n))
+    wpnl[0] = 2.8
+    wpnl[0, 0] = -1000.0
+    day = np.zeros((2, n), dtype=np.int64)
+    ours, groups = _resampled_gains(wpnl, day, 4000, 1, "weighted_pnl")
+    reference = _per_decision_gains(wpnl, day, 4000, 2, "weighted_pnl")
+
+    assert groups.sizes.min() < NORMAL_LIMIT_MIN_GROUP  # the loss is drawn one by one
+    assert np.quantile(reference, 0.05) < 0
+    assert np.quantile(ours, 0.05) < 0
+    for q in (0.05, 0.25, 0.5, 0.75):
+        assert abs(np.quantile(ours, q) - np.quantile(reference, q)) < 60, q
+    assert np.mean(ours <= 0) == pytest.approx(np.mean(reference <= 0), abs=0.02)
 
 
 def test_seeded_resamples_repeat_and_differ_by_seed():

@@ -832,7 +832,13 @@ def test_each_new_decision_gets_the_next_integer_key(con: Connection, tmp_path: 
     first = write_jsonl(tmp_path / "b.jsonl", [blocked_trade("z"), blocked_trade("a")])
     second = write_jsonl(
         tmp_path / "t.jsonl",
-        [executed_trade("m"), executed_trade("z2"), executed_trade("m")],  # m twice: a duplicate
+        [
+            executed_trade("m"),
+            executed_trade("bad", symbol=""),  # rejected
+            executed_trade("a", qty=3.0),  # a known id with other content: rejected
+            executed_trade("z2"),
+            executed_trade("m"),  # a duplicate
+        ],
     )
     ingest_file(con, first, "blocked")
     ingest_file(con, second, "trades")

@@ -3,15 +3,15 @@
 Decisions are resampled with replacement; every cell is scored on the same resample (paired).
 A cell's objective sees a resample only through its daily sums, so decisions are grouped by
 their exit day in every tested cell (a *day group*) and a resample of N decisions is drawn in
-two steps, each exact:
-  1. how many of the N draws land in each group: multinomial, with the group's share of N;
-  2. which members those k draws are, and so the group's sum in every cell.
-In a group of at least NORMAL_LIMIT_MIN_GROUP decisions, step 2 uses its limit instead: the sum
-of k draws from the group is normal with k times the group's mean and covariance across cells
-(central limit theorem; the covariance keeps the pairing). Smaller groups, and so every small
-data set, are resampled decision by decision. At a million decisions a test then costs about a
-second instead of 10⁹ draws; tests/test_bootstrap.py checks the quantiles against a
-per-decision bootstrap.
+two steps:
+  1. how many of the N draws land in each group: multinomial, with the group's share of N
+     (exact);
+  2. which members those k draws are, and so the group's sum in every cell: drawn member by
+     member (exact) in small groups and for outliers; in the bulk of a group of at least
+     NORMAL_LIMIT_MIN_GROUP decisions, the sum's normal limit: k times the bulk's mean and
+     covariance across cells (the covariance keeps the pairing). This is an approximation of
+     SPEC §6's literal procedure, made so that a million decisions cost about a second rather
+     than 10⁹ draws; tests/test_bootstrap.py checks it against a per-decision bootstrap.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from analytics.engines import Engine
 from analytics.metrics import DRAWDOWN_FLOOR, FLAT_STDEV_REL
 
 NORMAL_LIMIT_MIN_GROUP = 200  # decisions; below, a group's draws are taken one by one
+OUTLIER_SHARE = 0.01  # of a group's squared deviation: more, and a member is drawn one by one
+OUTLIER_PASSES = 4
 _BLOCK_ELEMENTS = 8_000_000  # resamples × (exact picks or group cells) per block: ~200 MB
 
 
@@ -37,6 +39,7 @@ class DayGroups:
     wpnl: np.ndarray  # (cells, decisions) weighted pnl (0 unresolved), a group's contiguous
     n_days: int  # days from the first to the last exit day of any cell
     resolved: np.ndarray  # (groups, cells) members resolved in each cell
+    member_resolved: np.ndarray  # (cells, decisions) in `wpnl`'s order
     mean: np.ndarray  # (groups, cells) mean weighted pnl of the members
     root_cov: np.ndarray  # (groups, cells, cells) R with R·Rᵀ = the members' covariance
 
@@ -86,12 +89,12 @@ def paired_gain_intervals(
 def _cell_matrix(
     engine: Engine, outcomes: str, cells: list[int], population: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(cells, population) weighted pnl and exit day number (−1 where unresolved); one read of
-    `outcomes` for all cells (it may be a view over the whole history)."""
+    """(cells, population) weighted pnl and exit day number (days since 0001-01-01, so ≥ 0;
+    −1 where unresolved); one read of `outcomes` (it may be a view over all history)."""
     rows = engine.frame(
         f"""
         SELECT cell_id, decision_idx, weight * pnl AS wpnl,
-               CAST(date_diff('day', DATE '1970-01-01', CAST(exit_t AS DATE)) AS BIGINT) AS day
+               CAST(date_diff('day', DATE '0001-01-01', CAST(exit_t AS DATE)) AS BIGINT) AS day
         FROM {outcomes}
         WHERE list_contains($cells, cell_id) AND resolved
         """,
@@ -112,11 +115,31 @@ def day_groups(wpnl: np.ndarray, day: np.ndarray) -> DayGroups:
     Decisions with the same day in every cell form a group. Small groups that differ only in
     cells where some are unresolved (a weight variation that does not take them, a pending
     exit) are pooled under their resolved days when the pool reaches NORMAL_LIMIT_MIN_GROUP:
-    an unresolved decision adds 0 to its cell, so the pool's sums still fall on those days."""
+    an unresolved decision adds 0 to its cell, so the pool's sums still fall on those days.
+    The outliers of a large group are split off into a group of their own, drawn one by one."""
     resolved_days = day[day >= 0]
     first_day = int(resolved_days.min()) if len(resolved_days) else 0
     n_days = int(resolved_days.max()) - first_day + 1 if len(resolved_days) else 1
     day = np.where(day >= 0, day - first_day, -1)  # 0 … n_days − 1: small keys pack well
+    members, keys, sizes = _pooled_groups(day)
+    members, keys, sizes = _outliers_split_off(wpnl, members, keys, sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    grouped = wpnl[:, members]
+    member_resolved = day[:, members] >= 0
+    resolved = (
+        np.add.reduceat(member_resolved.astype(np.int64), starts, axis=1).T
+        if len(sizes)
+        else keys.T
+    )
+    mean, root_cov = _group_moments(grouped, sizes, starts)
+    return DayGroups(
+        keys.T, sizes, starts, grouped, n_days, resolved, member_resolved, mean, root_cov
+    )
+
+
+def _pooled_groups(day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decisions grouped by day key, small groups pooled (`_pooled_keys`): the decisions in
+    group order, each group's key (cells, groups) and size."""
     order, starts = _equal_columns(day)
     sizes = np.diff(np.append(starts, day.shape[1]))
     pooled = _pooled_keys(day[:, order[starts]], sizes)
@@ -126,16 +149,41 @@ def day_groups(wpnl: np.ndarray, day: np.ndarray) -> DayGroups:
     group_of_position = np.repeat(np.arange(len(sizes)), sizes)
     members = order[np.argsort(pool_of_group[group_of_position], kind="stable")]
     keys = pooled[:, pool_order[pool_starts]]
-    sizes = np.bincount(pool_of_group, weights=sizes).astype(np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    grouped = wpnl[:, members]
-    resolved = (
-        np.add.reduceat((day[:, members] >= 0).astype(np.int64), starts, axis=1).T
-        if len(sizes)
-        else keys.T
-    )
-    mean, root_cov = _group_moments(grouped, sizes, starts)
-    return DayGroups(keys.T, sizes, starts, grouped, n_days, resolved, mean, root_cov)
+    return members, keys, np.bincount(pool_of_group, weights=sizes).astype(np.int64)
+
+
+def _outliers_split_off(
+    wpnl: np.ndarray, members: np.ndarray, keys: np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split each large group into its bulk and its outliers (same key).
+
+    The normal limit of a sum needs every member to be a small part of its spread (Lindeberg's
+    condition): a member carrying more than OUTLIER_SHARE of its group's squared deviation in
+    any cell (one big loss among many small wins) is drawn one by one instead, with the other
+    outliers of its group. The bulk is rechecked without them, a few passes."""
+    n_groups = len(sizes)
+    group = np.repeat(np.arange(n_groups), sizes)
+    values = wpnl[:, members]
+    large = (sizes >= NORMAL_LIMIT_MIN_GROUP)[group]
+    outlier = np.zeros(len(members), dtype=bool)
+    for _ in range(OUTLIER_PASSES):
+        keep = (~outlier).astype(float)
+        kept = np.bincount(group, weights=keep, minlength=n_groups)
+        dev2 = np.empty_like(values)
+        for c, row in enumerate(values):
+            mean = np.bincount(group, weights=row * keep, minlength=n_groups) / np.maximum(kept, 1)
+            dev2[c] = (row - mean[group]) ** 2 * keep
+        total = np.stack([np.bincount(group, weights=d, minlength=n_groups) for d in dev2])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = dev2 / total[:, group]
+        new = large & ~outlier & (share > OUTLIER_SHARE).any(axis=0)
+        if not new.any():
+            break
+        outlier |= new
+    split = 2 * group + outlier
+    order = np.argsort(split, kind="stable")
+    ids, split_sizes = np.unique(split[order], return_counts=True)
+    return members[order], keys[:, ids // 2], split_sizes
 
 
 def _equal_columns(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,23 +253,33 @@ def resample_scores(
 ) -> np.ndarray:
     """(draws, cells) objective of each cell on each of `draws` paired resamples."""
     n = groups.n_decisions
-    counts = rng.multinomial(n, groups.sizes / n, size=draws) if n else np.zeros((draws, 0))
-    sums = np.empty((draws, len(groups.sizes), groups.wpnl.shape[0]))
-    large = groups.sizes >= NORMAL_LIMIT_MIN_GROUP
-    sums[:, large] = _normal_limit_sums(rng, counts[:, large], groups, np.flatnonzero(large))
-    sums[:, ~large] = _exact_sums(rng, counts[:, ~large], groups, np.flatnonzero(~large))
-    drawn = _resolved_drawn(rng, counts, groups)
+    n_groups, n_cells = len(groups.sizes), groups.wpnl.shape[0]
+    counts = (
+        rng.multinomial(n, groups.sizes / n, size=draws)
+        if n
+        else np.zeros((draws, n_groups), dtype=np.int64)
+    )
+    sums = np.empty((draws, n_groups, n_cells))
+    drawn = np.empty((draws, n_groups, n_cells), dtype=np.int64)  # resolved members drawn
+    large = np.flatnonzero(groups.sizes >= NORMAL_LIMIT_MIN_GROUP)
+    small = np.flatnonzero(groups.sizes < NORMAL_LIMIT_MIN_GROUP)
+    sums[:, large] = _normal_limit_sums(rng, counts[:, large], groups, large)
+    drawn[:, large] = _resolved_drawn(rng, counts[:, large], groups, large)
+    sums[:, small], drawn[:, small] = _exact_sums(rng, counts[:, small], groups, small)
     return np.column_stack(
         [score(*daily_sums(sums[:, :, c], drawn[:, :, c], groups.days[:, c], groups.n_days),
                objective)
-         for c in range(groups.wpnl.shape[0])]
+         for c in range(n_cells)]
     )  # fmt: skip
 
 
-def _resolved_drawn(rng: np.random.Generator, counts: np.ndarray, groups: DayGroups) -> np.ndarray:
-    """(draws, groups, cells) how many drawn members are resolved in each cell: all or none of
-    them, except in pooled groups, where it is binomial (whether a day has any outcome)."""
-    share = groups.resolved / groups.sizes[:, None]
+def _resolved_drawn(
+    rng: np.random.Generator, counts: np.ndarray, groups: DayGroups, which: np.ndarray
+) -> np.ndarray:
+    """(draws, groups, cells) how many of a large group's drawn members are resolved in each
+    cell: all or none, except in pooled groups, where it is binomial (it only decides whether
+    a day has any outcome)."""
+    share = groups.resolved[which] / groups.sizes[which][:, None]
     drawn = counts[:, :, None] * (share == 1)
     group, cell = np.nonzero((share > 0) & (share < 1))
     drawn[:, group, cell] = rng.binomial(counts[:, group], share[group, cell])
@@ -235,17 +293,24 @@ def _elements_per_resample(groups: DayGroups) -> int:
 
 def _exact_sums(
     rng: np.random.Generator, counts: np.ndarray, groups: DayGroups, which: np.ndarray
-) -> np.ndarray:
-    """(draws, groups, cells) sums of `counts` members drawn with replacement in each group."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(draws, groups, cells) sums of `counts` members drawn with replacement in each group,
+    and how many of the drawn were resolved in each cell."""
     draws, n_groups = counts.shape
+    n_cells = groups.wpnl.shape[0]
     slot = np.repeat(np.arange(draws * n_groups), counts.ravel())  # (draw, group) of each pick
     group = which[slot % n_groups] if n_groups else slot
     picks = groups.starts[group] + rng.integers(0, groups.sizes[group]) if len(slot) else slot
+    size = draws * n_groups
     sums = [
-        np.bincount(slot, weights=groups.wpnl[c, picks], minlength=draws * n_groups)
-        for c in range(groups.wpnl.shape[0])
+        np.bincount(slot, weights=groups.wpnl[c, picks], minlength=size) for c in range(n_cells)
     ]
-    return np.stack(sums, axis=-1).reshape(draws, n_groups, len(sums))
+    drawn = [
+        np.bincount(slot, weights=groups.member_resolved[c, picks], minlength=size)
+        for c in range(n_cells)
+    ]
+    shape = (draws, n_groups, n_cells)
+    return np.stack(sums, axis=-1).reshape(shape), np.stack(drawn, axis=-1).reshape(shape)
 
 
 def _normal_limit_sums(

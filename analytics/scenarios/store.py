@@ -112,6 +112,7 @@ def compute_run_outcomes(
         engine.create("replayed_changed", "SELECT * FROM replayed_new LIMIT 0")
     if not new_moments:
         engine.create("replayed_new", "SELECT * FROM replayed_changed LIMIT 0")
+    engine.execute(load_sql("scenarios/run_replayed"))
     engine.execute(load_sql("scenarios/run_outcomes"))
     # run_outcomes holds every decision at every moment: what was not replayed was reused
     replayed = engine.frame(

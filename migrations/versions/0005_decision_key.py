@@ -4,7 +4,8 @@ Runs index decisions by `raw.decisions.decision_key` and the outcome store keeps
 incremental run matches 17 million stored outcomes to their decisions on an integer, not the
 text `decision_id`. Decisions are immutable once loaded (a different record under a known id is
 rejected), so a key never changes. Existing rows are numbered in `decision_id` order and the
-stored outcomes take their decision's key.
+stored outcomes take their decision's key. (The column stays nullable: DuckDB cannot add NOT NULL
+in the transaction that fills it; ingest always sets it.)
 
 Revision ID: 0005
 Revises: 0004

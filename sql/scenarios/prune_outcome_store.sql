@@ -13,9 +13,8 @@ WHERE o.inputs_key <> $inputs_key
 DELETE FROM state.scenario_outcomes AS o
 USING (
     SELECT r.decision_idx, m.entry_delay_min, m.hold_min
-    FROM run_outcomes AS r
+    FROM run_replayed AS r
     JOIN run_moments AS m USING (moment_id)
-    WHERE r.recomputed
 ) AS r
 WHERE o.decision_key = r.decision_idx
     AND o.entry_delay_min = r.entry_delay_min

@@ -1,6 +1,7 @@
--- This run's outcome of every decision at every moment (a view: read by counterfactuals, the
--- timing grid and the store, never copied): reused from the store where still
--- valid, replayed otherwise (see analytics/scenarios/store.py).
+-- This run's outcome of every decision at every moment (a view: read by counterfactuals and the
+-- timing grid, never copied): reused from the store where still valid, replayed otherwise (see
+-- analytics/scenarios/store.py). On DuckDB its reused part reads the store itself, so it is
+-- not read once the publishing transaction has begun rewriting the store.
 CREATE OR REPLACE TEMP VIEW run_outcomes AS
 SELECT
     v.decision_idx,
@@ -21,23 +22,5 @@ FROM cache_valid AS v
 
 UNION ALL
 
-SELECT
-    decision_idx,
-    cell_id AS moment_id,
-    kind,
-    weight,
-    entry_t,
-    entry_px,
-    exit_t,
-    exit_px,
-    status,
-    ret,
-    pnl,
-    entry_bar_at,
-    exit_bar_at,
-    true AS recomputed
-FROM (
-    SELECT * FROM replayed_changed
-    UNION ALL
-    SELECT * FROM replayed_new
-);
+SELECT *, true AS recomputed
+FROM run_replayed;

@@ -21,10 +21,9 @@ SELECT
     $inputs_key,
     $run_id,
     r.decision_idx
-FROM run_outcomes AS r
+FROM run_replayed AS r
 JOIN run_decisions AS d USING (decision_idx)
-JOIN run_moments AS m USING (moment_id)
-WHERE r.recomputed;
+JOIN run_moments AS m USING (moment_id);
 
 DELETE FROM state.scenario_cells;
 
