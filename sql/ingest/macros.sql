@@ -1,7 +1,8 @@
 -- Parsing rules of SPEC §2, shared by every input kind.
 
 -- Epoch numbers above 10^11 are milliseconds, else seconds; fractions kept to the microsecond.
--- Anything else is ISO-8601; without an offset it is UTC (the session time zone is UTC).
+-- Anything else is ISO-8601; without an offset it is UTC (the session time zone is UTC). ISO
+-- 8601 (RFC 3339) also allows a lowercase `t` separator and `z` zone, which DuckDB does not read.
 CREATE OR REPLACE TEMP MACRO parse_ts(s) AS
     CASE
         WHEN s IS NULL OR trim(s) = '' THEN NULL
@@ -13,6 +14,9 @@ CREATE OR REPLACE TEMP MACRO parse_ts(s) AS
                     THEN make_timestamp(CAST(round(try_cast(trim(s) AS DECIMAL(38, 6)) * 1000) AS BIGINT))
                 ELSE make_timestamp(CAST(round(try_cast(trim(s) AS DECIMAL(38, 6)) * 1000000) AS BIGINT))
             END
+        WHEN contains(s, 't') OR contains(s, 'z') THEN CAST(try_cast(
+            regexp_replace(regexp_replace(trim(s), '^([0-9]{4}-[0-9]{2}-[0-9]{2})t', '\1T'), 'z$', 'Z')
+            AS TIMESTAMPTZ) AS TIMESTAMP)
         ELSE CAST(try_cast(trim(s) AS TIMESTAMPTZ) AS TIMESTAMP)
     END;
 
