@@ -217,8 +217,6 @@ def state(out: str | None, run_id: int | None) -> None:
 
     with connect(current_warehouse(), read_only=True) as con:
         document = state_document(con, run_id)
-    if document["run_id"] is None:
-        raise TradelensError("no published version yet: run `tradelens run` first")
     if out:
         write_state_json(Path(out), document)
         click.echo(f"learned state of run {document['run_id']} written to {out}")

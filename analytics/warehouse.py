@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.errors import WarehouseError
+from analytics.errors import TradelensError, WarehouseError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 LOCK_RETRY_SEC = 30.0
@@ -190,3 +190,18 @@ def query_rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[di
     cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def published_version(con: duckdb.DuckDBPyConnection, version: int | None) -> int:
+    """`version` if it is a published run, else the newest published run; errors otherwise."""
+    if version is None:
+        newest = query_rows(con, "SELECT max(run_id) AS run_id FROM runs WHERE published")
+        if newest[0]["run_id"] is None:
+            raise TradelensError("no published version yet: run `tradelens run` first")
+        return newest[0]["run_id"]
+    found = query_rows(con, "SELECT published FROM runs WHERE run_id = ?", [version])
+    if not found or not found[0]["published"]:
+        raise TradelensError(
+            f"version {version} is not a published run: `tradelens versions` lists them"
+        )
+    return version

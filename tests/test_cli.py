@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from case_warehouse import case_warehouse_fixture  # noqa: F401  (the case_warehouse fixture)
 from conftest import CONFORMANCE_CASE, tradelens, write_jsonl
 
 from analytics.ingest import ingest_file
@@ -144,3 +145,27 @@ def test_conformance_case_puts_four_rows_in_rejects(tmp_path: Path) -> None:
         files = {Path(f).name for (f,) in con.execute("SELECT file FROM raw.rejects").fetchall()}
     # the four invalid records are in the bot's decision log (conformance/README.md)
     assert files <= {"trades.jsonl", "blocked.jsonl"}
+
+
+def test_state_of_a_version_that_does_not_exist_leaves_the_bots_file_alone(
+    case_warehouse: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "learned_state.json"
+    out.write_text('{"run_id": 1}\n')
+    result = tradelens("state", "--version", "999", "--out", str(out), warehouse=case_warehouse)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: version 999 is not a published run: `tradelens versions` lists them"
+    ]
+    assert out.read_text() == '{"run_id": 1}\n'
+
+
+def test_state_file_gets_the_mode_of_any_new_file(case_warehouse: Path, tmp_path: Path) -> None:
+    """A bot running as another user must be able to read it: 0666 less the umask, not 0600."""
+    out, plain = tmp_path / "learned_state.json", tmp_path / "plain.txt"
+    result = tradelens("state", "--out", str(out), warehouse=case_warehouse)
+    assert result.returncode == 0, result.stderr
+    plain.write_text("x")  # what the same umask gives any file this process creates
+    assert out.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    assert out.stat().st_mode & 0o044  # group and others read under the usual 022 umask
+    assert json.loads(out.read_text())["run_id"] == 2

@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 
 from analytics.errors import InputFileError
-from analytics.ingest.staging import file_id, release_staged, stage_file
+from analytics.files import input_file_id
+from analytics.ingest.staging import release_staged, stage_file
 from analytics.warehouse import fetch_one, load_sql
 
 KINDS = ("prices", "trades", "blocked")
@@ -59,7 +60,7 @@ def ingest_file(
     """Load one file: all its good rows or none; bad rows go to raw.rejects."""
     interval_sec = parse_interval(interval) if kind == "prices" else None
     on_stage("hashing")
-    fid = file_id(path)
+    fid = input_file_id(path)
     seen = fetch_one(
         con, "SELECT ingested_at FROM raw.files WHERE file_id = ? AND kind = ?", [fid, kind]
     )

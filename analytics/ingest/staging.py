@@ -8,7 +8,6 @@ readers; no Python object is made per row.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,22 +59,6 @@ def file_format(path: Path) -> str:
             f"{path}: unknown file type '{path.suffix}' (use .jsonl, .csv or .parquet)"
         )
     return fmt
-
-
-def file_id(path: Path) -> str:
-    """sha256 of the file's bytes: the same content is the same file, wherever it lies."""
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a folder, not a file") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
-    return digest.hexdigest()
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fid: str) -> StagedFile:

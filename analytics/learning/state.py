@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,8 +10,9 @@ from pathlib import Path
 import duckdb
 
 from analytics.config import Settings
+from analytics.files import write_atomically
 from analytics.learning.update import Choice
-from analytics.warehouse import query_rows
+from analytics.warehouse import published_version, query_rows
 
 
 @dataclass(frozen=True)
@@ -74,11 +73,10 @@ def state_row(
     }
 
 
-def state_document(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> dict:
-    """The learned state of a version (default: latest) as the bot reads it."""
-    if run_id is None:
-        found = query_rows(con, "SELECT max(run_id) AS r FROM runs WHERE published")
-        run_id = found[0]["r"] if found else None
+def state_document(con: duckdb.DuckDBPyConnection, version: int | None = None) -> dict:
+    """The learned state of a published version (default: latest) as the bot reads it; a
+    version that is not a published run is an error (nothing is written for it)."""
+    run_id = published_version(con, version)
     rows = query_rows(
         con,
         "SELECT * FROM history.learned_state WHERE run_id = ? ORDER BY kind, name",
@@ -117,20 +115,8 @@ def _neutral(row: dict) -> float:
 
 
 def write_state_json(path: Path, document: dict) -> None:
-    """Write atomically (temp file in the same folder, then rename): a bot polling the file
-    never reads half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(document, fh, indent=2, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically: a bot polling the file never reads half of it."""
+    write_atomically(path, json.dumps(document, indent=2, default=str) + "\n")
 
 
 def now_utc() -> datetime:

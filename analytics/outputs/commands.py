@@ -84,11 +84,11 @@ def report(out: str, run_id: int | None) -> None:
     Timing grid heatmaps, weight-variation curves, sizing multipliers per confidence bucket,
     blocked trades over time, learned weights across versions and the run log.
     """
-    from analytics.outputs.export import write_file_atomically
+    from analytics.files import write_atomically
     from analytics.outputs.report import build_report
 
     page = build_report(current_warehouse(), run_id)
-    write_file_atomically(Path(out), page)
+    write_atomically(Path(out), page)
     click.echo(f"report written to {out} ({len(page.encode()) / 1e6:.1f} MB)")
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import duckdb
 
 from analytics.errors import TradelensError
-from analytics.warehouse import connect, head_revision, load_sql, query_rows
+from analytics.files import temp_sibling
+from analytics.warehouse import connect, head_revision, load_sql, published_version
 
 FILE_FORMATS = ("parquet", "csv")
 # file stem -> query of one version's rows (sql/outputs/export_<stem>.sql); fixed order
@@ -86,21 +87,6 @@ def export_jsonl(warehouse: Path, to: Path, version: int | None = None) -> dict[
         }
 
 
-def published_version(con: duckdb.DuckDBPyConnection, version: int | None) -> int:
-    """`version` if it is a published run, else the newest published run; errors otherwise."""
-    if version is None:
-        newest = query_rows(con, "SELECT max(run_id) AS run_id FROM runs WHERE published")
-        if newest[0]["run_id"] is None:
-            raise TradelensError("no published version yet: run `tradelens run` first")
-        return newest[0]["run_id"]
-    found = query_rows(con, "SELECT published FROM runs WHERE run_id = ?", [version])
-    if not found or not found[0]["published"]:
-        raise TradelensError(
-            f"version {version} is not a published run: `tradelens versions` lists them"
-        )
-    return version
-
-
 def _copy_table(
     con: duckdb.DuckDBPyConnection, stem: str, run_id: int, file: Path, file_format: str
 ) -> dict:
@@ -122,7 +108,7 @@ def _copy_table(
 
 def _copy_jsonl(con: duckdb.DuckDBPyConnection, log: str, run_id: int, file: Path) -> int:
     query = load_sql(f"outputs/jsonl_{log}")
-    params = {"file": str(_temp_name(file))}
+    params = {"file": str(temp_sibling(file))}
     if "$run_id" in query:
         params["run_id"] = run_id
     try:
@@ -144,7 +130,7 @@ def staged_folder(target: Path) -> Iterator[Path]:
     target = target.resolve()
     _check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = _temp_name(target)
+    staging = temp_sibling(target)
     staging.mkdir()
     try:
         yield staging
@@ -176,19 +162,3 @@ def _check_replaceable(target: Path) -> None:
             f"{target} holds files that are not a tradelens export (no {MANIFEST}): "
             "choose a new or empty folder"
         )
-
-
-def _temp_name(target: Path) -> Path:
-    """A hidden sibling of `target`: the same filesystem, so the final rename is atomic."""
-    return target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
-
-
-def write_file_atomically(path: Path, text: str) -> None:
-    """Write a temp file beside `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_name(path)
-    try:
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)

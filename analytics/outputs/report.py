@@ -15,8 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.offline import get_plotlyjs
 
-from analytics.errors import TradelensError
-from analytics.warehouse import connect, load_sql, query_rows
+from analytics.warehouse import connect, fetch_one, load_sql, published_version, query_rows
 
 RUN_LOG_LIMIT = 25
 HEALTH_HEADLINE = (
@@ -74,15 +73,11 @@ def build_report(warehouse: Path, version: int | None = None, health: dict | Non
 
 
 def _published_run(con: duckdb.DuckDBPyConnection, version: int | None) -> dict | None:
-    if version is None:
-        rows = query_rows(con, "SELECT * FROM runs WHERE published ORDER BY run_id DESC LIMIT 1")
-        return _with_config(rows[0]) if rows else None
-    rows = query_rows(con, "SELECT * FROM runs WHERE run_id = ? AND published", [version])
-    if not rows:
-        raise TradelensError(
-            f"version {version} is not a published run: `tradelens versions` lists them"
-        )
-    return _with_config(rows[0])
+    """The run row of `version` (default: the newest published); None when none is published."""
+    if version is None and fetch_one(con, "SELECT count(*) FROM runs WHERE published")[0] == 0:
+        return None
+    run_id = published_version(con, version)
+    return _with_config(query_rows(con, "SELECT * FROM runs WHERE run_id = ?", [run_id])[0])
 
 
 def _with_config(run: dict) -> dict:

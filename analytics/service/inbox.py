@@ -21,6 +21,7 @@ import duckdb
 
 from analytics.config import Settings
 from analytics.errors import TradelensError
+from analytics.files import sha256_of
 from analytics.ingest import IngestReport, ingest_file
 from analytics.learning.state import now_utc
 from analytics.pipeline import RunAborted
@@ -86,7 +87,7 @@ class InboxScanner:
         if key in self._hashes:
             return InboxFile(path, kind, self._hashes[key])
         try:
-            fid = _sha256(path)
+            fid = sha256_of(path)
         except FileNotFoundError:
             return None  # removed since it was listed: nothing to judge
         except OSError as exc:
@@ -224,14 +225,6 @@ def _settled_files(folder: Path) -> list[tuple[Path, os.stat_result]]:
         if stat.S_ISREG(info.st_mode) and time.time() - info.st_mtime >= SETTLE_SEC:
             settled.append((info.st_mtime_ns, path.name, path, info))
     return [(path, info) for *_, path, info in sorted(settled)]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _known(con: duckdb.DuckDBPyConnection, item: InboxFile) -> bool:
