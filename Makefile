@@ -7,6 +7,7 @@ demo: setup
 test:
 	bash .ci/run
 lint:
-	.venv/bin/ruff check analytics migrations tests benchmarks && .venv/bin/ruff format --check analytics migrations tests benchmarks
+	.venv/bin/ruff check analytics migrations tests benchmarks
+	.venv/bin/ruff format --check analytics migrations tests benchmarks
 bench: setup
 	.venv/bin/python benchmarks/run.py

@@ -1,8 +1,10 @@
-"""The `tradelens` command: a thin layer that parses options, calls one function, prints."""
+"""The `tradelens` command: a thin layer over `Tradelens` (analytics/context.py). Each command
+parses its options, calls one method, and prints what it returned."""
 
 from __future__ import annotations
 
-import sys
+import json
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import click
@@ -12,52 +14,44 @@ from analytics.cli_support import (
     current_warehouse,
     example,
     format_option,
-    progress_bar,
+    lens,
+    print_ingest,
+    print_run,
+    progress,
+    run_cli,
+    version_option,
+    warehouse_option,
 )
-from analytics.config import Settings, load_settings, warehouse_path
-from analytics.errors import TradelensError
-from analytics.output import err_console, write_rows
-
-EXAMPLES = {
-    "init": "tradelens init",
-    "ingest": "tradelens ingest prices bars.csv --bar-time open --interval 5m",
-    "run": "tradelens run --config tradelens.toml",
-    "counterfactual": "tradelens counterfactual",
-    "versions": "tradelens versions --limit 5",
-    "sql": 'tradelens sql "select outcome, count(*) from latest.counterfactuals group by 1"',
-    "state": "tradelens state --out state/learned_state.json",
-    "demo": "tradelens demo --seed 7",
-}
+from analytics.terminal import write_rows
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="DuckDB file (default: $TRADELENS_WAREHOUSE, else warehouse/tradelens.duckdb)",
-)
+@warehouse_option
 @click.option("--debug", is_flag=True, help="show tracebacks on errors")
-@click.pass_context
-def cli(ctx: click.Context, warehouse: str | None, debug: bool) -> None:
+@click.version_option(package_version("tradelens"), "--version", prog_name="tradelens")
+def cli(debug: bool) -> None:
     """tradelens: the learning engine of a trading bot.
 
     Ingest the bot's logs, replay every decision under what-if scenarios, and publish
-    versioned, guarded updates of its weights, timing and sizing.
+    versioned, guarded updates of its weights, timing and sizing. A mistake prints one line
+    and exits 1; a usage error (unknown option, bad value) exits 2.
     """
-    ctx.obj = {"warehouse": warehouse_path(warehouse), "debug": debug}
 
 
-@cli.command(epilog=example(EXAMPLES["init"]))
+@cli.command(epilog=example("tradelens init", "tradelens init --warehouse desk.duckdb"))
+@warehouse_option
 def init() -> None:
     """Create the warehouse file (if needed) and bring its schema to the current revision."""
-    from analytics.warehouse import init_warehouse
-
-    revision = init_warehouse(current_warehouse())
+    revision = lens().init()
     click.echo(f"warehouse {current_warehouse()} ready (schema revision {revision})")
 
 
-@cli.command(epilog=example(EXAMPLES["ingest"]))
+@cli.command(
+    epilog=example(
+        "tradelens ingest prices bars.csv --bar-time open --interval 5m",
+        "tradelens ingest trades trades.jsonl blocked_old.jsonl",
+    )
+)
 @click.argument("kind", type=click.Choice(["prices", "trades", "blocked"]))
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -68,65 +62,30 @@ def init() -> None:
     help="prices: does ts stamp the bar's open or its close",
 )
 @click.option(
-    "--interval",
-    default=None,
-    help="prices: bar length (1m, 5m, 1h, 1d); default inferred per symbol",
+    "--interval", default=None, help="prices: bar length (1m, 5m, 1h, 1d); default inferred"
 )
+@warehouse_option
 @format_option
-def ingest(
-    kind: str, files: tuple[str, ...], bar_time: str, interval: str | None, fmt: str
-) -> None:
+def ingest(kind: str, files: tuple[str, ...], bar_time: str, interval: str | None, fmt: str):
     """Load JSON Lines, CSV or Parquet FILES of KIND into the warehouse.
 
     Each file lands in one transaction. Bad rows go to raw.rejects with their file, row and
     reason; re-ingesting a file already loaded changes nothing.
     """
-    from analytics.ingest import ingest_file, parse_interval
-    from analytics.warehouse import connect
-
-    parse_interval(interval)  # a bad --interval is a usage error before any work
-    reports, failures = [], []
-    with connect(current_warehouse(), create=True) as con, progress_bar() as progress:
-        for name in files:
-            task = progress.add_task(f"{Path(name).name}: starting", total=4)
-
-            def stage(text: str, task=task, name=name) -> None:
-                progress.update(task, description=f"{Path(name).name}: {text}", advance=1)
-
-            try:
-                reports.append(
-                    ingest_file(con, Path(name), kind, bar_time=bar_time, interval=interval,
-                                on_stage=stage)
-                )  # fmt: skip
-            except TradelensError as exc:
-                failures.append(str(exc))
-            progress.update(task, completed=4)
-    columns = ["file", "rows", "accepted", "rejected", "duplicates", "corrections", "note"]
-    rows = [
-        [r.path, r.rows, r.accepted, r.rejected, r.duplicates, r.corrections,
-         "already ingested: nothing changed" if r.already_ingested else (r.first_reject or "")]
-        for r in reports
-    ]  # fmt: skip
-    if rows:
-        write_rows(columns, rows, fmt, title=f"ingest {kind}")
-    if any(r.rejected for r in reports):
-        err_console.print(
-            "rejected rows are in raw.rejects: "
-            'tradelens sql "select file, row_number, field, reason from raw.rejects"'
-        )
-    for failure in failures:
-        err_console.print(f"Error: {failure}", highlight=False, markup=False)
-    if failures:
-        sys.exit(1)
+    with progress(total=4 * len(files)) as step:
+        on_stage = lambda path, stage: step(f"{path.name}: {stage}")  # noqa: E731
+        batch = lens().ingest(kind, files, bar_time=bar_time, interval=interval, on_stage=on_stage)
+    print_ingest(kind, batch, fmt)
 
 
-@cli.command(epilog=example(EXAMPLES["run"]))
+@cli.command(epilog=example("tradelens run --config tradelens.toml", "tradelens run --full"))
 @config_option
 @click.option(
     "--full",
     is_flag=True,
-    help="recompute every scenario outcome (default: reuse those whose inputs did not change)",
+    help="recompute every scenario outcome and publish even when nothing changed",
 )
+@warehouse_option
 @format_option
 def run(config_path: str | None, full: bool, fmt: str) -> None:
     """Recompute every scenario and learning component and publish a new version.
@@ -134,97 +93,213 @@ def run(config_path: str | None, full: bool, fmt: str) -> None:
     Scenario outcomes already resolved are reused unless a bar in their window arrived or was
     corrected, or a setting they depend on changed; --full recomputes them all.
     """
-    _recompute(load_settings(config_path), fmt, trigger="run", full=full)
+    with progress() as step:
+        result = lens(config_path).run(full=full, on_step=step)
+    print_run(result, fmt)
 
 
-@cli.command(epilog=example(EXAMPLES["counterfactual"]))
+@cli.command(epilog=example("tradelens counterfactual"))
 @config_option
+@warehouse_option
 @format_option
 def counterfactual(config_path: str | None, fmt: str) -> None:
     """Recompute only the counterfactuals; the other outputs of the version are carried forward."""
-    _recompute(load_settings(config_path), fmt, trigger="counterfactual", only=("counterfactuals",))
+    with progress() as step:
+        result = lens(config_path).run(only=["counterfactuals"], trigger="counterfactual",
+                                       on_step=step)  # fmt: skip
+    print_run(result, fmt)
 
 
-def _recompute(
-    settings: Settings,
-    fmt: str,
-    trigger: str,
-    only: tuple[str, ...] | None = None,
-    full: bool = False,
-) -> None:
-    from analytics.pipeline import COMPONENTS, run_cycle
-    from analytics.warehouse import connect
-
-    with connect(current_warehouse(), create=True) as con, progress_bar() as progress:
-        task = progress.add_task("starting", total=len(COMPONENTS) + 2)
-        result = run_cycle(
-            con,
-            settings,
-            trigger=trigger,
-            only=only or COMPONENTS,
-            full=full,
-            on_step=lambda step: progress.update(task, description=step, advance=1),
-        )
-    write_rows(
-        ["component", "status", "attempts", "seconds", "rows", "error"],
-        [[c.name, c.status, c.attempts, round(c.seconds, 3), c.rows, c.error or ""]
-         for c in result.components],
-        fmt,
-        title=f"run {result.run_id}: {result.status}",
-    )  # fmt: skip
-    if not result.published:
-        raise TradelensError(f"run {result.run_id} failed: {result.error}")
-
-
-@cli.command(epilog=example(EXAMPLES["versions"]))
-@click.option("--limit", default=20, show_default=True, help="newest runs to list")
+@cli.command(epilog=example("tradelens versions --limit 5", "tradelens versions --format json"))
+@click.option("--limit", default=20, show_default=True, help="newest runs to list (at least 1)")
+@warehouse_option
 @format_option
 def versions(limit: int, fmt: str) -> None:
     """List runs: id, time, status, whether published, and row counts of each version."""
-    from analytics.sql_access import run_query
-    from analytics.warehouse import load_sql
-
-    columns, rows = run_query(current_warehouse(), load_sql("warehouse/versions"), {"limit": limit})
-    write_rows(columns, rows, fmt, title="versions")
+    write_rows(*lens().versions(limit), fmt, title="versions")
 
 
 # A query may start with a `-- comment`: unknown "options" are taken as the query itself.
-@cli.command(epilog=example(EXAMPLES["sql"]), context_settings={"ignore_unknown_options": True})
+@cli.command(
+    epilog=example(
+        'tradelens sql "select outcome, count(*) from latest.counterfactuals group by 1"'
+    ),
+    context_settings={"ignore_unknown_options": True},
+)
 @click.argument("query")
+@warehouse_option
 @format_option
 def sql(query: str, fmt: str) -> None:
     """Run a read-only SQL QUERY (schemas raw, history, latest; tables runs, run_components)."""
-    from analytics.sql_access import run_query
-
-    columns, rows = run_query(current_warehouse(), query)
-    write_rows(columns, rows, fmt)
+    write_rows(*lens().sql(query), fmt)
 
 
-@cli.command(epilog=example(EXAMPLES["state"]))
+@cli.command(
+    epilog=example("tradelens state --out bot/learned_state.json", "tradelens state --version 12")
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
     help="write the JSON here (atomically) instead of printing it",
 )
-@click.option("--version", "run_id", type=int, default=None, help="a past version (run id)")
-def state(out: str | None, run_id: int | None) -> None:
+@version_option
+@warehouse_option
+def state(out: str | None, version: int | None) -> None:
     """The bot's learned state as JSON: weights, multipliers with bucket edges, timing."""
-    import json
-
-    from analytics.learning.state import state_document, write_state_json
-    from analytics.warehouse import connect
-
-    with connect(current_warehouse(), read_only=True) as con:
-        document = state_document(con, run_id)
-    if out:
-        write_state_json(Path(out), document)
-        click.echo(f"learned state of run {document['run_id']} written to {out}")
-    else:
-        click.echo(json.dumps(document, indent=2, default=str))
+    if out is None:
+        click.echo(json.dumps(lens().state(version), indent=2, default=str))
+        return
+    document = lens().write_state(out, version)
+    click.echo(f"learned state of run {document['run_id']} written to {out}")
 
 
-@cli.command(epilog=example(EXAMPLES["demo"]))
+@cli.command(
+    epilog=example(
+        "tradelens export --to warehouse/export",
+        "tradelens export --to warehouse/export --format csv --version 12",
+        "tradelens export --jsonl logs/",
+    )
+)
+@click.option(
+    "--to",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="folder for the version's tables and manifest.json (replaced whole, atomically)",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["parquet", "csv"]),
+    default="parquet",
+    show_default=True,
+    help="file format of the tables written with --to",
+)
+@version_option
+@click.option(
+    "--jsonl",
+    "jsonl_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="folder for comprehensive_learning.jsonl and counterfactual_results.jsonl "
+    "(the old tools' logs; each file replaced atomically, other files left alone)",
+)
+@warehouse_option
+def export(to: str | None, file_format: str, version: int | None, jsonl_dir: str | None) -> None:
+    """Write a published version (default: the latest) for dashboards and other tools.
+
+    With --to DIR: one file per table (run, run_components, counterfactuals, timing_grid,
+    timing_outcomes of the newest version, weight_grid, sizing_grid, learned_state) and
+    manifest.json (run id, time, row counts, column names and types). DIR is replaced as a
+    whole: a reader sees the previous export or the new one, never a mix.
+
+    With --jsonl DIR: comprehensive_learning.jsonl (one line per published run: what it
+    learned, before -> after, and its missed opportunities vs avoided losses) and
+    counterfactual_results.jsonl (one line per blocked trade's counterfactual of the version).
+    Give --to, --jsonl or both.
+    """
+    if to is None and jsonl_dir is None:
+        raise click.UsageError("give --to DIR (tables), --jsonl DIR (logs), or both")
+    rows = []
+    if to is not None:
+        manifest = lens().export(to, file_format=file_format, version=version)
+        rows += [[str(Path(to) / t["file"]), t["rows"]] for t in manifest["tables"].values()]
+        rows.append([str(Path(to) / "manifest.json"), len(manifest["tables"])])
+        version = manifest["run_id"]
+    if jsonl_dir is not None:
+        lines = lens().export_jsonl(jsonl_dir, version)
+        rows += [[str(Path(jsonl_dir) / name), n] for name, n in lines.items()]
+    write_rows(["file", "rows"], rows, "table", title="export")
+
+
+@cli.command(epilog=example("tradelens report --out warehouse/report.html"))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="the HTML file to write (self-contained: opens offline)",
+)
+@version_option
+@warehouse_option
+def report(out: str, version: int | None) -> None:
+    """One self-contained HTML page of a version (default: the latest) with charts.
+
+    Timing grid heatmaps, weight-variation curves, sizing multipliers per confidence bucket,
+    blocked trades over time, learned weights across versions and the run log.
+    """
+    from analytics.files import write_atomically
+
+    page = lens().report(version)
+    write_atomically(Path(out), page)
+    click.echo(f"report written to {out} ({len(page.encode()) / 1e6:.1f} MB)")
+
+
+@cli.command(epilog=example("tradelens serve --config tradelens.toml --port 8765"))
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="TCP port"
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object a line, with run_id on every line of a cycle",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+@warehouse_option
+def serve(config_path: str | None, host: str, port: int, log_format: str, log_level: str) -> None:
+    """Run the service: a cycle now and every `interval_min`, with /health, /metrics and /.
+
+    A cycle ingests new files from the inbox folders (inbox_prices, inbox_trades,
+    inbox_blocked), recomputes and publishes a version, and writes the learned state to
+    state_out. The warehouse is open for writing only during a cycle, so `tradelens sql`
+    and other read-only users work in between. SIGTERM or Ctrl-C stops cleanly (exit 0).
+    """
+    from analytics.service.lifecycle import run_service
+    from analytics.service.logs import setup_logging
+
+    service_lens = lens(config_path)
+    service_lens.settings  # noqa: B018 - a bad config fails here, before logging starts
+    setup_logging(log_format, log_level)
+    run_service(service_lens, host, port)
+
+
+@cli.command(epilog=example("tradelens health --url http://127.0.0.1:8765"))
+@click.option(
+    "--url", default="http://127.0.0.1:8765", show_default=True, help="where the service listens"
+)
+@config_option
+@click.option("--timeout", default=5.0, show_default=True, help="seconds to wait for the service")
+@click.option(
+    "--require-service", is_flag=True, help="unhealthy (exit 1) when no service answers at URL"
+)
+@warehouse_option
+def health(url: str, config_path: str | None, timeout: float, require_service: bool) -> None:
+    """Print the service's health as JSON; exit 0 when healthy, 1 when not.
+
+    Asks the service at URL. When none answers, derives the same fields from the warehouse's
+    run log (read-only): healthy when the last successful run is at most two intervals old
+    (interval_min from --config, else the one the newest `serve` run recorded).
+    """
+    from analytics.config import DEFAULT_CONFIG_FILE
+    from analytics.service.health import check_health
+
+    configured = config_path is not None or Path(DEFAULT_CONFIG_FILE).is_file()
+    document = check_health(lens(config_path), url, timeout, require_service=require_service,
+                            configured=configured)  # fmt: skip
+    click.echo(json.dumps(document, indent=2, default=str))
+    if not document["healthy"]:
+        click.get_current_context().exit(1)
+
+
+@cli.command(epilog=example("tradelens demo", "tradelens demo --seed 11 --dir /tmp/demo"))
 @click.option("--seed", default=7, show_default=True, help="seed of the generated market and bot")
 @click.option(
     "--dir",
@@ -241,35 +316,5 @@ def demo(seed: int, demo_dir: str) -> None:
     run_demo(Path(demo_dir), seed)
 
 
-def _register_layer_commands() -> None:
-    """The outputs and service layers bring their own commands (each module owns its CLI)."""
-    from analytics.outputs.commands import COMMANDS as output_commands
-    from analytics.service.commands import COMMANDS as service_commands
-
-    for command in (*output_commands, *service_commands):
-        cli.add_command(command)
-
-
-_register_layer_commands()
-
-
 def main() -> None:
-    """Entry point: user mistakes become one line on stderr and exit code 1."""
-    debug = "--debug" in sys.argv
-    try:
-        code = cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except TradelensError as exc:
-        if debug:
-            raise
-        err_console.print(f"Error: {exc}", highlight=False, markup=False)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+    run_cli(cli)

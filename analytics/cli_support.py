@@ -1,8 +1,9 @@
-"""What every command shares: --format and --config options, the warehouse chosen on the
-group, help examples, the progress bar."""
+"""What every command shares: the warehouse and config options (accepted before or after the
+command's name), --format, help examples, the progress display, and the one error handler."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,12 +11,41 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from analytics.output import FORMATS, err_console
+from analytics.config import warehouse_path
+from analytics.context import IngestBatch, Tradelens
+from analytics.errors import TradelensError
+from analytics.pipeline import RunResult
+from analytics.terminal import FORMATS, err_console, write_rows
+
+WAREHOUSE_HELP = "DuckDB file (default: $TRADELENS_WAREHOUSE, else warehouse/tradelens.duckdb)"
 
 
-def current_warehouse() -> Path:
-    """The warehouse file chosen by --warehouse / TRADELENS_WAREHOUSE on the group."""
-    return click.get_current_context().find_root().obj["warehouse"]
+def _remember_warehouse(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """--warehouse given before the command or after it: the one given last counts."""
+    if value is not None:
+        ctx.find_root().ensure_object(dict)["warehouse"] = value
+
+
+def warehouse_option(f: Callable) -> Callable:
+    return click.option(
+        "--warehouse",
+        type=click.Path(dir_okay=False),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_remember_warehouse,
+        help=WAREHOUSE_HELP,
+    )(f)
+
+
+def config_option(f: Callable) -> Callable:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="TOML settings (default: ./tradelens.toml if present, else built-in defaults)",
+    )(f)
 
 
 def format_option(f: Callable) -> Callable:
@@ -30,23 +60,33 @@ def format_option(f: Callable) -> Callable:
     )(f)
 
 
-def config_option(f: Callable) -> Callable:
+def version_option(f: Callable) -> Callable:
     return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="TOML settings (default: ./tradelens.toml if present, else built-in defaults)",
+        "--version", "version", type=int, default=None, help="a past version (run id)"
     )(f)
 
 
-def example(text: str) -> str:
-    """An epilog showing one example invocation in --help."""
-    return f"\b\nExample:\n  {text}"
+def current_warehouse() -> Path:
+    """The warehouse file chosen by --warehouse (either place) or TRADELENS_WAREHOUSE."""
+    root = click.get_current_context().find_root()
+    return warehouse_path((root.obj or {}).get("warehouse"))
+
+
+def lens(config_path: str | None = None) -> Tradelens:
+    """The entry object on the chosen warehouse, with --config's settings (read when needed)."""
+    return Tradelens(current_warehouse(), config=config_path)
+
+
+def example(*lines: str) -> str:
+    """An epilog showing example invocations in --help."""
+    body = "\n".join(f"  {line}" for line in lines)
+    return f"\b\nExample:\n{body}"
 
 
 @contextmanager
-def progress_bar() -> Iterator[Progress]:
+def progress(total: int | None = None) -> Iterator[Callable[[str], None]]:
+    """A progress display on stderr (none when stderr is not a terminal); yields `step(text)`,
+    which names the step now running and advances the bar by one."""
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -55,5 +95,67 @@ def progress_bar() -> Iterator[Progress]:
         console=err_console,
         transient=True,
         disable=not err_console.is_terminal,
-    ) as progress:
-        yield progress
+    ) as display:
+        task = display.add_task("starting", total=total)
+
+        def step(text: str) -> None:
+            display.update(task, description=text, advance=1)
+
+        yield step
+
+
+def run_cli(group: click.Group) -> None:
+    """Entry point: user mistakes become one line on stderr and exit code 1; usage errors exit
+    2 (click's convention); tracebacks only with --debug."""
+    debug = "--debug" in sys.argv
+    try:
+        code = group.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except TradelensError as exc:
+        if debug:
+            raise
+        err_console.print(f"Error: {exc}", highlight=False, markup=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def print_ingest(kind: str, batch: IngestBatch, fmt: str) -> None:
+    """A row per file; refused files as `Error:` lines, and exit 1 if any was refused."""
+    columns = ["file", "rows", "accepted", "rejected", "duplicates", "corrections", "note"]
+    rows = [
+        [r.path, r.rows, r.accepted, r.rejected, r.duplicates, r.corrections,
+         "already ingested: nothing changed" if r.already_ingested else (r.first_reject or "")]
+        for r in batch.reports
+    ]  # fmt: skip
+    if rows:
+        write_rows(columns, rows, fmt, title=f"ingest {kind}")
+    if any(r.rejected for r in batch.reports):
+        err_console.print(
+            "rejected rows are in raw.rejects: "
+            'tradelens sql "select file, row_number, field, reason from raw.rejects"'
+        )
+    for failure in batch.failures:
+        err_console.print(f"Error: {failure}", highlight=False, markup=False)
+    if batch.failures:
+        sys.exit(1)
+
+
+def print_run(result: RunResult, fmt: str) -> None:
+    """A row per component; a run that published nothing is an error (exit 1)."""
+    write_rows(
+        ["component", "status", "attempts", "seconds", "rows", "error"],
+        [[c.name, c.status, c.attempts, round(c.seconds, 3), c.rows, c.error or ""]
+         for c in result.components],
+        fmt,
+        title=f"run {result.run_id}: {result.status}",
+    )  # fmt: skip
+    if not result.published:
+        raise TradelensError(f"run {result.run_id} failed: {result.error}")

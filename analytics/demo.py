@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analytics.cli_support import progress_bar
+from analytics.cli_support import progress
 from analytics.config import load_settings
-from analytics.ingest import ingest_file
-from analytics.learning.state import state_document, write_state_json
-from analytics.output import console
+from analytics.context import Tradelens
 from analytics.outputs.summary import print_summary
-from analytics.pipeline import COMPONENTS, run_cycle
 from analytics.sample_data import write_sample_data
-from analytics.warehouse import connect
+from analytics.terminal import console
 
 # The sample bot trades when its score reaches 0.5; the demo learns against that threshold.
 DEMO_CONFIG = """\
@@ -29,30 +26,18 @@ def run_demo(demo_dir: Path, seed: int) -> None:
         stale.unlink(missing_ok=True)
     config = demo_dir / "tradelens.toml"
     config.write_text(DEMO_CONFIG)
-    settings = load_settings(config)
-
-    with progress_bar() as progress:
-        task = progress.add_task("generating sample market and bot log", total=None)
+    lens = Tradelens(warehouse, load_settings(config))
+    with progress() as step, lens.session():
+        step("generating sample market and bot log")
         files = write_sample_data(demo_dir / "inputs", seed=seed)
-        with connect(warehouse, create=True) as con:
-            for kind, path in (
-                ("prices", files.prices),
-                ("trades", files.trades),
-                ("blocked", files.blocked),
-            ):
-                progress.update(task, description=f"ingesting {path.name}")
-                ingest_file(con, path, kind, bar_time="open", interval="1m")
-            steps = progress.add_task("learning", total=len(COMPONENTS) + 2)
-            result = run_cycle(
-                con,
-                settings,
-                trigger="demo",
-                on_step=lambda s: progress.update(steps, description=s, advance=1),
-            )
-            write_state_json(demo_dir / "learned_state.json", state_document(con))
-            progress.remove_task(task)
-            progress.remove_task(steps)
-            print_summary(con, result.run_id)
+        for kind, path in (("prices", files.prices), ("trades", files.trades),
+                           ("blocked", files.blocked)):  # fmt: skip
+            step(f"ingesting {path.name}")
+            lens.ingest(kind, [path], bar_time="open", interval="1m")
+        result = lens.run(trigger="demo", on_step=step)
+        lens.write_state(demo_dir / "learned_state.json")
+    with lens.warehouse() as opened:
+        print_summary(opened, result.run_id)
     console.print(
         f"\nwarehouse: {warehouse}   learned state for the bot: {demo_dir / 'learned_state.json'}\n"
         f"explore:   tradelens --warehouse {warehouse} sql "

@@ -21,3 +21,15 @@ class WarehouseError(TradelensError):
 
 class ReadOnlyError(TradelensError):
     """A write statement was sent through the read-only SQL access."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message, or its type when it has none."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def one_line(exc: BaseException) -> str:
+    """`Type: first line`, for logs and run records where the kind of failure matters."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

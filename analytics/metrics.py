@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from analytics.engines import Engine
-from analytics.warehouse import load_sql
+from analytics.warehouse import identifier, load_sql
 
 METRIC_COLUMNS = (
     "n", "n_unresolved", "total_pnl", "weighted_pnl", "mean_ret", "win_rate", "sharpe",
@@ -22,9 +22,7 @@ def cell_metrics(engine: Engine, cells: str, outcomes: str) -> pl.DataFrame:
 
     `outcomes` has (cell_id, resolved, pnl, ret, weight, exit_t); every cell gets a row.
     """
-    engine.create("grid_cells", f"SELECT cell_id FROM {cells}", view=True)
-    engine.create("cell_outcomes", f"SELECT * FROM {outcomes}", view=True)
-    frame = engine.frame(load_sql("metrics/cell_metrics"))
+    frame = engine.frame(load_sql("learning/cell_metrics"), {"cells": cells, "outcomes": outcomes})
     return frame.with_columns(
         pl.col("n", "n_unresolved").cast(pl.Int64),
         pl.col("total_pnl", "weighted_pnl", "mean_ret", "win_rate", "sharpe", "max_drawdown").cast(
@@ -35,7 +33,7 @@ def cell_metrics(engine: Engine, cells: str, outcomes: str) -> pl.DataFrame:
 
 def cells_with_metrics(engine: Engine, cells: str, outcomes: str) -> pl.DataFrame:
     """Every row of table `cells` with the §6 metrics of its outcomes, by cell_id."""
-    keys = engine.frame(f"SELECT * FROM {cells}")
+    keys = engine.frame(f"SELECT * FROM {identifier(cells)}")
     return keys.join(cell_metrics(engine, cells, outcomes), on="cell_id").sort("cell_id")
 
 

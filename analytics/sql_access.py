@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import duckdb
 
-from analytics.errors import ReadOnlyError, TradelensError
-from analytics.warehouse import connect
+from analytics.errors import ReadOnlyError, TradelensError, first_line
+from analytics.warehouse import Warehouse
 
 # Statement types that read; anything else (INSERT, CREATE, COPY, ATTACH, SET…) is refused
 # before it reaches the database.
@@ -17,20 +16,21 @@ READ_STATEMENTS = {"SELECT", "EXPLAIN", "PRAGMA"}
 WRITING_PRAGMAS = {"import_database", "profiling_output", "profile_output"}
 
 
-def run_query(path: Path, query: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
+def run_query(
+    warehouse: Warehouse, query: str, params: dict | list | None = None
+) -> tuple[list[str], list[tuple]]:
     """Columns and rows of the last statement of `query`; writes are refused."""
     statements = _statements(query)
     for statement in statements:
         _refuse_writes(statement)
-    with connect(path, read_only=True) as con:
-        try:
-            for statement in statements[:-1]:
-                con.execute(statement.query).fetchall()
-            cur = con.execute(statements[-1].query, params or {})
-            columns = [d[0] for d in cur.description or []]
-            return columns, cur.fetchall()
-        except duckdb.Error as exc:
-            raise TradelensError(f"query failed: {_first_line(exc)}") from None
+    try:
+        for statement in statements[:-1]:
+            warehouse.execute(statement.query)
+        cur = warehouse.con.execute(statements[-1].query, params or None)
+        columns = [d[0] for d in cur.description or []]
+        return columns, cur.fetchall()
+    except duckdb.Error as exc:
+        raise TradelensError(f"query failed: {first_line(exc)}") from None
 
 
 def _refuse_writes(statement: duckdb.Statement) -> None:
@@ -81,12 +81,7 @@ def _statements(query: str) -> list:
     try:
         statements = duckdb.extract_statements(query)
     except duckdb.Error as exc:
-        raise TradelensError(f"query failed: {_first_line(exc)}") from None
+        raise TradelensError(f"query failed: {first_line(exc)}") from None
     if not statements:
         raise TradelensError("no SQL statement given")
     return statements
-
-
-def _first_line(exc: Exception) -> str:
-    lines = [ln for ln in str(exc).splitlines() if ln.strip()]
-    return lines[0] if lines else type(exc).__name__

@@ -1,17 +1,22 @@
-"""The DuckDB warehouse: connections, schema migrations, SQL loaded from sql/ by name."""
+"""The DuckDB warehouse: opening it (schema check, migrations, the write lock), SQL loaded from
+sql/ by name, and the small reads and writes the warehouse side does on an open file."""
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import polars as pl
 
-from analytics.errors import TradelensError, WarehouseError
+from analytics.errors import TradelensError, WarehouseError, first_line
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 LOCK_RETRY_SEC = 30.0
@@ -19,6 +24,9 @@ LOCK_RETRY_SEC = 30.0
 # instead, so a million-decision run stays within a few GiB beside the bot and the analysts.
 MEMORY_LIMIT_ENV = "TRADELENS_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "3GB"
+Params = Mapping[str, Any] | list | None
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+_READS = re.compile(r"^--\s*reads:\s*(.*)$", re.M)
 
 
 def _resource_dir(name: str) -> Path:
@@ -29,11 +37,34 @@ def _resource_dir(name: str) -> Path:
     raise WarehouseError(f"tradelens installation is incomplete: no {name}/ folder found")
 
 
+def sql_dir() -> Path:
+    return _resource_dir("sql")
+
+
 @functools.cache
 def load_sql(name: str) -> str:
-    """The text of sql/<name>.sql, e.g. load_sql('scenarios/timing_grid')."""
-    path = _resource_dir("sql") / f"{name}.sql"
-    return path.read_text()
+    """The text of sql/<name>.sql, e.g. load_sql('scenarios/replay')."""
+    return (sql_dir() / f"{name}.sql").read_text()
+
+
+@functools.cache
+def declared_reads(name: str) -> tuple[str, ...]:
+    """What sql/<name>.sql says it reads, in its `-- reads: a, b` header line."""
+    found = _READS.search(load_sql(name))
+    if not found:
+        return ()
+    return tuple(t.strip() for t in found.group(1).split(",") if t.strip() and t.strip() != "-")
+
+
+def identifier(name: str) -> str:
+    """A table or view name for SQL text, from tradelens' own fixed names only: the one place
+    where a name (never a value) enters a statement."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+# --- schema and migrations ------------------------------------------------------------------
 
 
 def _alembic_config(path: Path):
@@ -49,8 +80,7 @@ def _alembic_config(path: Path):
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory(str(_resource_dir("migrations")))
-    return script.get_current_head()
+    return ScriptDirectory(str(_resource_dir("migrations"))).get_current_head()
 
 
 def migrate(path: Path, revision: str = "head") -> None:
@@ -70,15 +100,14 @@ def current_revision(path: Path) -> str | None:
     """The alembic revision stored in the file, None for an empty or missing warehouse."""
     if not path.exists():
         return None
-    with _open(path, read_only=True) as con:
-        found = fetch_one(
-            con,
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'alembic_version'",
-        )[0]
+    with _connection(path, read_only=True) as con:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'alembic_version'"
+        ).fetchall()[0][0]
         if not found:
             return None
-        row = fetch_one(con, "SELECT version_num FROM alembic_version")
-        return row[0] if row else None
+        rows = con.execute("SELECT version_num FROM alembic_version").fetchall()
+        return rows[0][0] if rows else None
 
 
 def init_warehouse(path: Path) -> str:
@@ -87,11 +116,107 @@ def init_warehouse(path: Path) -> str:
     return head_revision()
 
 
+# --- an open warehouse ----------------------------------------------------------------------
+
+
+@dataclass
+class Warehouse:
+    """An open warehouse file: one DuckDB connection at the current schema revision.
+
+    The warehouse side (ingest, planning a run, publishing, the run log, the outputs) reads
+    and writes through it; scenario and learning code sees an engine instead."""
+
+    con: duckdb.DuckDBPyConnection
+    path: Path
+    read_only: bool
+
+    def rows(self, sql: str, params: Params = None) -> list[dict]:
+        """Rows as dicts: for small results such as run logs and summaries."""
+        cur = self.con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def one(self, sql: str, params: Params = None) -> tuple | None:
+        """The first row, or None. Fetches everything: DuckDB keeps a half-read result open."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
+
+    def value(self, sql: str, params: Params = None) -> Any:
+        """The first column of the first row (None without rows)."""
+        row = self.one(sql, params)
+        return row[0] if row else None
+
+    def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
+        return self.con.sql(sql, params=params or None).pl()
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        self.con.execute(sql, params or None).fetchall()
+
+    def script(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run a multi-statement sql/ file; each statement gets the named parameters it uses."""
+        params = params or {}
+        for statement in duckdb.extract_statements(sql):
+            used = {name: params[name] for name in statement.named_parameters}
+            self.con.execute(statement.query, used).fetchall()
+
+    def temp_table(self, name: str, sql: str, params: Params = None) -> None:
+        """(Re)create temp table `name` holding the result of query `sql`."""
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {identifier(name)} AS {sql}", params)
+
+    def temp_view(self, name: str, sql: str) -> None:
+        """(Re)create temp view `name` over query `sql` (a view takes no parameters)."""
+        self.execute(f"CREATE OR REPLACE TEMP VIEW {identifier(name)} AS {sql}")
+
+    def load_frame(self, name: str, frame: pl.DataFrame) -> None:
+        """Temp table `name` holding a (small) frame made on the driver."""
+        self.con.register("_frame_to_load", frame)
+        try:
+            self.temp_table(name, "SELECT * FROM _frame_to_load")
+        finally:
+            self.con.unregister("_frame_to_load")
+
+    def has_table(self, name: str) -> bool:
+        schema, _, table = name.rpartition(".")
+        return bool(
+            self.value(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
+                "AND (schema_name = ? OR ? = '')",
+                [table, schema, schema],
+            )
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction: all of the block's writes, or none of them."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    @contextmanager
+    def unordered(self) -> Iterator[None]:
+        """Let DuckDB write a large result in any row order (faster and leaner than keeping the
+        order rows were produced in): for tables only joined and aggregated, never read back in
+        insertion order."""
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            yield
+        finally:
+            self.con.execute("RESET preserve_insertion_order")
+
+    def interrupt(self) -> None:
+        """Cancel the running query (DuckDB rolls it back); callable from another thread."""
+        self.con.interrupt()
+
+
 @contextmanager
-def connect(
+def open_warehouse(
     path: Path, *, read_only: bool = False, create: bool = False
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to a warehouse at the current schema revision.
+) -> Iterator[Warehouse]:
+    """The warehouse at `path`, at the current schema revision.
 
     Writers upgrade an older schema in place (and create the file when `create`); readers
     are told in one line how to upgrade, since a read-only connection cannot migrate.
@@ -106,12 +231,12 @@ def connect(
                 f"this tradelens needs {head_revision()}: run `tradelens init` to upgrade"
             )
         init_warehouse(path)
-    with _open(path, read_only=read_only) as con:
-        yield con
+    with _connection(path, read_only=read_only) as con:
+        yield Warehouse(con, path, read_only)
 
 
 @contextmanager
-def _open(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+def _connection(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     con = _connect_with_retry(path, read_only)
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -141,7 +266,7 @@ def _connect_with_retry(path: Path, read_only: bool) -> duckdb.DuckDBPyConnectio
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
-                raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
+                raise WarehouseError(f"cannot open warehouse {path}: {first_line(exc)}") from None
             if time.monotonic() > deadline:
                 raise WarehouseError(
                     f"warehouse {path} is busy (another process is writing) and stayed busy "
@@ -151,56 +276,14 @@ def _connect_with_retry(path: Path, read_only: bool) -> duckdb.DuckDBPyConnectio
             delay = min(delay * 2, 1.0)
 
 
-def execute_script(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> None:
-    """Run a multi-statement sql/ file; each statement gets the named parameters it uses."""
-    params = params or {}
-    for statement in duckdb.extract_statements(sql):
-        used = {name: params[name] for name in statement.named_parameters}
-        con.execute(statement.query, used).fetchall()
-
-
-@contextmanager
-def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Let DuckDB write a large result in any row order (faster and leaner than keeping the
-    order rows were produced in): for tables that are only joined and aggregated, never read
-    back in insertion order."""
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        yield
-    finally:
-        con.execute("RESET preserve_insertion_order")
-
-
-def temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: str, rows: list) -> None:
-    """(Re)create a small temp table, e.g. the cells of a grid, from Python rows."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
-    if rows:
-        placeholders = ", ".join("?" * len(rows[0]))
-        con.executemany(f"INSERT INTO {name} VALUES ({placeholders})", [list(r) for r in rows])
-
-
-def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> tuple | None:
-    """The first row, or None. Fetches everything: DuckDB 2 keeps a half-read result open."""
-    rows = con.execute(sql, params or []).fetchall()
-    return rows[0] if rows else None
-
-
-def query_rows(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> list[dict]:
-    """Rows as dicts: for small result sets such as run logs and summaries."""
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def published_version(con: duckdb.DuckDBPyConnection, version: int | None) -> int:
+def published_version(warehouse: Warehouse, version: int | None) -> int:
     """`version` if it is a published run, else the newest published run; errors otherwise."""
     if version is None:
-        newest = query_rows(con, "SELECT max(run_id) AS run_id FROM runs WHERE published")
-        if newest[0]["run_id"] is None:
+        newest = warehouse.value("SELECT max(run_id) FROM runs WHERE published")
+        if newest is None:
             raise TradelensError("no published version yet: run `tradelens run` first")
-        return newest[0]["run_id"]
-    found = query_rows(con, "SELECT published FROM runs WHERE run_id = ?", [version])
-    if not found or not found[0]["published"]:
+        return newest
+    if not warehouse.value("SELECT published FROM runs WHERE run_id = ?", [version]):
         raise TradelensError(
             f"version {version} is not a published run: `tradelens versions` lists them"
         )

@@ -5,10 +5,10 @@
 
 Stages, each in its own process so its peak memory (max RSS) is its own:
   generate   synthetic bars and decisions at the given scale (fixed seed), as Parquet
-  ingest     `ingest_file` of the price file and the decision files: rows/s
+  ingest     `Tradelens.ingest` of the price file and the decision files: rows/s
   floor      a bare DuckDB query doing only the 2 × cells × decisions ASOF lookups and summing
              a P&L per cell: the floor of the timing grid's work on this engine
-  timing     the timing-grid component alone (run_cycle only=timing_grid), full recompute,
+  timing     the timing-grid component alone (`Tradelens.run(only=...)`), full recompute,
              without the bootstrap of its recommendation
   full       every component, bootstrap included (a full recompute: --full)
   incremental after 1% new decisions and one hour of new bars, the default (incremental) run
@@ -232,20 +232,33 @@ def _decisions(rng, n: int, symbols: int, start, span_us: int, prefix: str):
     return trades, blocked
 
 
-def stage_ingest(args) -> dict:
-    from analytics.ingest import ingest_file
-    from analytics.warehouse import connect
+def _lens(args, **settings):
+    from analytics.config import settings_from_mapping
+    from analytics.context import Tradelens
 
+    mapping = {"score_threshold": 0.5, "spark_master": SPARK_MASTER} | settings
+    return Tradelens(_paths(args)["warehouse"], settings_from_mapping(mapping))
+
+
+def _ingest(lens, kind: str, path: Path, **options):
+    batch = lens.ingest(kind, [path], **options)
+    if batch.failures:
+        sys.exit(f"ingest of {path} failed: {batch.failures[0]}")
+    return batch.reports[0]
+
+
+def stage_ingest(args) -> dict:
     paths = _paths(args)
     for leftover in (paths["warehouse"], paths["warehouse"].with_suffix(".duckdb.wal")):
         leftover.unlink(missing_ok=True)
-    with connect(paths["warehouse"], create=True) as con:
+    lens = _lens(args)
+    with lens.session():
         t0 = time.monotonic()
-        prices = ingest_file(con, paths["prices"], "prices", interval="1m")
+        prices = _ingest(lens, "prices", paths["prices"], interval="1m")
         price_sec = time.monotonic() - t0
         t1 = time.monotonic()
-        trades = ingest_file(con, paths["trades"], "trades")
-        blocked = ingest_file(con, paths["blocked"], "blocked")
+        trades = _ingest(lens, "trades", paths["trades"])
+        blocked = _ingest(lens, "blocked", paths["blocked"])
         decision_sec = time.monotonic() - t1
     return {
         "seconds": price_sec + decision_sec,
@@ -283,12 +296,10 @@ GROUP BY ALL
 
 
 def stage_floor(args) -> dict:
-    from analytics.warehouse import connect
-
-    with connect(_paths(args)["warehouse"]) as con:
-        t0, cpu0 = time.monotonic(), _cpu_seconds()
-        cells = con.execute(FLOOR_SQL).fetchall()
-        seconds, cpu = time.monotonic() - t0, _cpu_seconds() - cpu0
+    lens = _lens(args)
+    t0, cpu0 = time.monotonic(), _cpu_seconds()
+    cells = lens.sql(FLOOR_SQL)[1]
+    seconds, cpu = time.monotonic() - t0, _cpu_seconds() - cpu0
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
@@ -303,9 +314,9 @@ def _cpu_seconds() -> float:
 
 
 def _all_components() -> tuple[str, ...]:
-    from analytics.pipeline import COMPONENTS
+    from analytics.pipeline import COMPONENT_NAMES
 
-    return COMPONENTS
+    return COMPONENT_NAMES
 
 
 def _run_components(
@@ -315,23 +326,12 @@ def _run_components(
     significance: bool = True,
     engine: str = "duckdb",
 ) -> dict:
-    from analytics.config import settings_from_mapping
-    from analytics.pipeline import run_cycle
-    from analytics.warehouse import connect
-
-    settings = settings_from_mapping({
-        "score_threshold": 0.5, "require_significance": significance, "engine": engine,
-        "spark_master": SPARK_MASTER,
-    })  # fmt: skip
-    with connect(_paths(args)["warehouse"]) as con:
-        t0, cpu0 = time.monotonic(), _cpu_seconds()
-        result = run_cycle(con, settings, trigger="benchmark", only=only, full=full)
-        seconds, cpu = time.monotonic() - t0, _cpu_seconds() - cpu0
-        reuse = json.loads(
-            con.execute("SELECT watermark FROM runs WHERE run_id = ?", [result.run_id]).fetchall()[
-                0
-            ][0]
-        )
+    lens = _lens(args, require_significance=significance, engine=engine)
+    t0, cpu0 = time.monotonic(), _cpu_seconds()
+    result = lens.run(trigger="benchmark", only=only, full=full)
+    seconds, cpu = time.monotonic() - t0, _cpu_seconds() - cpu0
+    [run] = lens.rows("SELECT watermark FROM runs WHERE run_id = ?", [result.run_id])
+    reuse = json.loads(run["watermark"])
     parts = ", ".join(f"{c.name} {c.seconds:.1f}s" for c in result.components if c.attempts)
     replayed = f"{reuse.get('outcomes_replayed', 0):,} outcomes replayed, "
     replayed += f"{reuse.get('outcomes_reused', 0):,} reused"
@@ -359,15 +359,13 @@ def stage_spark_full(args) -> dict:
 
 def stage_incremental(args) -> dict:
     """1% new decisions over the last day and one new hour of bars, then a default run."""
-    from analytics.ingest import ingest_file
-    from analytics.warehouse import connect
-
     rng = np.random.default_rng(args.seed + 1)
-    paths = _paths(args)
-    with connect(paths["warehouse"]) as con:
-        last = con.sql(
+    lens = _lens(args)
+    last = pl.DataFrame(
+        lens.rows(
             "SELECT symbol, max(ts) AS ts, arg_max(close, ts) AS close FROM raw.prices GROUP BY 1"
-        ).pl()
+        )
+    )
     minutes = np.arange(1, 61, dtype=np.int64)
     bars = []
     for row in last.iter_rows(named=True):
@@ -399,10 +397,10 @@ def stage_incremental(args) -> dict:
     )
     trades.write_parquet(new["trades"])
     blocked.write_parquet(new["blocked"])
-    with connect(paths["warehouse"]) as con:
+    with lens.session():
         t0 = time.monotonic()
         for kind, path in new.items():
-            ingest_file(con, path, kind, interval="1m")
+            _ingest(lens, kind, path, interval="1m")
         ingest_sec = time.monotonic() - t0
     figures = _run_components(args, _all_components(), full=False)
     figures["notes"] = f"new inputs ingested in {ingest_sec:.1f}s; " + figures["notes"]
@@ -413,16 +411,16 @@ def stage_pandas(args) -> dict:
     """Per decision, per cell, two `Series.asof` lookups and the §3/§4 rules, in Python."""
     import pandas as pd
 
-    from analytics.warehouse import connect
-
-    with connect(_paths(args)["warehouse"], read_only=True) as con:
-        decisions = con.sql(
+    lens = _lens(args)
+    with lens.warehouse() as warehouse:
+        decisions = warehouse.frame(
             "SELECT decision_id, symbol, ts, direction, coalesce(notional, 1000.0) AS notional "
-            f"FROM raw.decisions ORDER BY decision_id LIMIT {PANDAS_SUBSET}"
-        ).df()
-        bars = con.sql(
+            "FROM raw.decisions ORDER BY decision_id LIMIT $n",
+            {"n": PANDAS_SUBSET},
+        ).to_pandas()
+        bars = warehouse.frame(
             "SELECT symbol, available_at, close FROM raw.prices ORDER BY symbol, available_at"
-        ).df()
+        ).to_pandas()
     series = {s: g.set_index("available_at")["close"] for s, g in bars.groupby("symbol")}
     horizon = {s: g.index.max() for s, g in series.items()}
     staleness = pd.Timedelta(minutes=15)

@@ -10,12 +10,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CONFORMANCE_CASE
+from conftest import CONFORMANCE_CASE, ingest_one
 
 from analytics.config import load_settings
-from analytics.ingest import ingest_file
-from analytics.pipeline import run_cycle
-from analytics.warehouse import connect
+from analytics.context import Tradelens
 
 RUNS = 2
 _BUILT: dict[Path, Path] = {}  # one build per session, whichever test module asks first
@@ -23,14 +21,14 @@ _BUILT: dict[Path, Path] = {}  # one build per session, whichever test module as
 
 def build_case_warehouse(path: Path, runs: int = RUNS) -> Path:
     """Ingest case1 (5-minute bars stamped at their open) and publish `runs` versions."""
-    with connect(path, create=True) as con:
-        ingest_file(con, CONFORMANCE_CASE / "prices.csv", "prices", bar_time="open",
-                    interval="5m")  # fmt: skip
-        ingest_file(con, CONFORMANCE_CASE / "trades.jsonl", "trades")
-        ingest_file(con, CONFORMANCE_CASE / "blocked.jsonl", "blocked")
-        settings = load_settings(CONFORMANCE_CASE / "tradelens.toml")
+    lens = Tradelens(path, load_settings(CONFORMANCE_CASE / "tradelens.toml"))
+    with lens.session():
+        ingest_one(lens, "prices", CONFORMANCE_CASE / "prices.csv", bar_time="open",
+                   interval="5m")  # fmt: skip
+        ingest_one(lens, "trades", CONFORMANCE_CASE / "trades.jsonl")
+        ingest_one(lens, "blocked", CONFORMANCE_CASE / "blocked.jsonl")
         for _ in range(runs):
-            assert run_cycle(con, settings).published
+            assert lens.run(full=True).published
     return path
 
 

@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from analytics.context import Tradelens
+from analytics.ingest import IngestReport
 from analytics.warehouse import init_warehouse
 
-CONFORMANCE_CASE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "case1"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CONFORMANCE = FIXTURES / "conformance"
+CONFORMANCE_CASE = CONFORMANCE / "case1"
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +34,13 @@ def warehouse(migrated_template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "tradelens.duckdb"
     shutil.copy(migrated_template, path)
     return path
+
+
+def ingest_one(lens: Tradelens, kind: str, path: Path, **options) -> IngestReport:
+    """Ingest one file through the entry object; the file must not be refused."""
+    batch = lens.ingest(kind, [path], **options)
+    assert not batch.failures, batch.failures
+    return batch.reports[0]
 
 
 def write_jsonl(path: Path, records: Iterable[dict]) -> Path:

@@ -8,10 +8,13 @@
 
 from __future__ import annotations
 
-import duckdb
+from collections.abc import Iterator
+
 import numpy as np
+import polars as pl
 import pytest
 
+from analytics.context import Tradelens
 from analytics.engines import DuckDBEngine
 from analytics.learning.bootstrap import (
     NORMAL_LIMIT_MIN_GROUP,
@@ -27,10 +30,9 @@ OBJECTIVES = ["sharpe", "weighted_pnl", "pnl_over_drawdown"]
 
 
 @pytest.fixture
-def outcomes() -> duckdb.DuckDBPyConnection:
+def outcomes(warehouse) -> Iterator[DuckDBEngine]:
     """Two cells over 300 decisions: some unresolved, exits spread over ~40 days with gaps."""
     rng = np.random.default_rng(11)
-    con = duckdb.connect()
     rows = []
     for cell in (1, 2):
         for idx in range(300):
@@ -38,18 +40,23 @@ def outcomes() -> duckdb.DuckDBPyConnection:
             day = int(rng.choice([0, 1, 2, 5, 9, 10, 17, 30, 41]))
             pnl = float(rng.normal(0.5 if cell == 1 else 0.0, 3)) if resolved else None
             rows.append((cell, idx, resolved, pnl, float(rng.choice([1.0, 0.5])), day))
-    con.execute(
-        "CREATE TABLE raw_rows (cell_id INT, decision_idx INT, resolved BOOL, pnl DOUBLE, "
-        "weight DOUBLE, day INT)"
-    )
-    con.executemany("INSERT INTO raw_rows VALUES (?, ?, ?, ?, ?, ?)", rows)
-    con.execute(
-        "CREATE TEMP TABLE outcomes AS SELECT cell_id, decision_idx, resolved, pnl, "
-        "pnl / 1000 AS ret, weight, TIMESTAMP '2025-01-01 12:00' + to_days(day) AS exit_t "
-        "FROM raw_rows"
-    )
-    con.execute("CREATE TEMP TABLE cells AS SELECT DISTINCT cell_id FROM outcomes")
-    return DuckDBEngine(con)
+    raw_rows = pl.DataFrame(
+        rows,
+        schema={"cell_id": pl.Int32, "decision_key": pl.Int32, "resolved": pl.Boolean,
+                "pnl": pl.Float64, "weight": pl.Float64, "day": pl.Int32},
+        orient="row",
+    )  # fmt: skip
+    lens = Tradelens(warehouse)
+    with lens.session(), lens.warehouse(write=True) as wh:
+        engine = DuckDBEngine(wh)
+        engine.load("raw_rows", raw_rows)
+        wh.temp_table(
+            "outcomes",
+            "SELECT cell_id, decision_key, resolved, pnl, pnl / 1000 AS ret, weight, "
+            "TIMESTAMP '2025-01-01 12:00' + to_days(day) AS exit_t FROM raw_rows",
+        )
+        wh.temp_table("cells", "SELECT DISTINCT cell_id FROM outcomes")
+        yield engine
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from case_warehouse import case_warehouse_fixture  # noqa: F401  (the case_warehouse fixture)
-from conftest import CONFORMANCE_CASE, tradelens, write_jsonl
+from conftest import CONFORMANCE_CASE, ingest_one, tradelens, write_jsonl
 
-from analytics.ingest import ingest_file
-from analytics.warehouse import connect, current_revision, head_revision, migrate
+from analytics.context import Tradelens
+from analytics.warehouse import current_revision, head_revision, migrate
 
 WIDE = {"COLUMNS": "250"}  # rich tables fold at 80 columns when not on a terminal
 
@@ -29,9 +29,10 @@ def trade(decision_id: str, **fields) -> dict:
 
 
 def counts(warehouse: Path) -> dict[str, int]:
-    with connect(warehouse, read_only=True) as con:
+    lens = Tradelens(warehouse)
+    with lens.session(read_only=True):
         return {
-            t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchall()[0][0]
+            t: lens.rows(f"SELECT count(*) AS n FROM raw.{t}")[0]["n"]
             for t in ("files", "prices", "decisions", "rejects")
         }
 
@@ -74,9 +75,9 @@ def test_ingest_reports_counts_and_a_second_run_changes_nothing(
 def test_unreadable_files_fail_in_one_line_each_and_lose_nothing(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    with connect(warehouse) as con:
-        early = [bar("ALPHA", f"2025-03-04T10:0{m}:00Z", 50.0) for m in (0, 5)]
-        ingest_file(con, write_jsonl(tmp_path / "early.jsonl", early), "prices", interval="5m")
+    early = [bar("ALPHA", f"2025-03-04T10:0{m}:00Z", 50.0) for m in (0, 5)]
+    ingest_one(Tradelens(warehouse), "prices", write_jsonl(tmp_path / "early.jsonl", early),
+               interval="5m")  # fmt: skip
     folder = tmp_path / "folder.csv"
     folder.mkdir()
     unknown = tmp_path / "bars.xlsx"
@@ -140,9 +141,10 @@ def test_conformance_case_puts_four_rows_in_rejects(tmp_path: Path) -> None:
         report = reports[kind]
         assert report["rows"] == data_rows
         assert report["accepted"] + report["rejected"] + report["duplicates"] == data_rows
-    with connect(path, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM raw.rejects").fetchall() == [(4,)]
-        files = {Path(f).name for (f,) in con.execute("SELECT file FROM raw.rejects").fetchall()}
+    lens = Tradelens(path)
+    with lens.session(read_only=True):
+        assert lens.sql("SELECT count(*) FROM raw.rejects")[1] == [(4,)]
+        files = {Path(f).name for (f,) in lens.sql("SELECT file FROM raw.rejects")[1]}
     # the four invalid records are in the bot's decision log (conformance/README.md)
     assert files <= {"trades.jsonl", "blocked.jsonl"}
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 from case_warehouse import case_warehouse_fixture  # noqa: F401  (the case_warehouse fixture)
+
+from analytics.context import Tradelens
+from analytics.errors import TradelensError
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "sql.md"
 ANALYST_SCHEMAS = ("raw", "main", "history", "latest")
@@ -46,12 +48,12 @@ def example_queries(text: str) -> list[str]:
     return re.findall(r"```sql\n(.*?)```", text, re.S)
 
 
-def warehouse_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
-    rows = con.execute(
+def warehouse_columns(lens: Tradelens) -> dict[str, list[tuple[str, str]]]:
+    _, rows = lens.sql(
         "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
         "WHERE table_schema IN ('raw', 'main', 'history', 'latest') "
         "ORDER BY table_schema, table_name, ordinal_position"
-    ).fetchall()
+    )
     found: dict[str, list[tuple[str, str]]] = {}
     for schema, table, column, kind in rows:
         if (schema, table) not in INTERNAL:
@@ -65,13 +67,15 @@ def doc() -> str:
 
 
 @pytest.fixture(scope="module")
-def con(case_warehouse):
-    with duckdb.connect(str(case_warehouse), read_only=True) as connection:
-        yield connection
+def lens(case_warehouse):
+    """The case warehouse in one read-only session, queried as `tradelens sql` does."""
+    lens = Tradelens(case_warehouse)
+    with lens.session(read_only=True):
+        yield lens
 
 
-def test_every_documented_column_exists_with_its_type_and_none_is_missing(doc, con):
-    actual = warehouse_columns(con)
+def test_every_documented_column_exists_with_its_type_and_none_is_missing(doc, lens):
+    actual = warehouse_columns(lens)
     documented = documented_tables(doc)
     assert len(documented) >= 13  # 5 raw, runs, run_components, 5 history, 1 latest
     for table, columns in documented.items():
@@ -79,8 +83,8 @@ def test_every_documented_column_exists_with_its_type_and_none_is_missing(doc, c
         assert columns == actual[table], f"{table}: documented columns differ from the warehouse"
 
 
-def test_every_analyst_table_and_view_is_documented(doc, con):
-    actual = warehouse_columns(con)
+def test_every_analyst_table_and_view_is_documented(doc, lens):
+    actual = warehouse_columns(lens)
     documented = documented_tables(doc)
     views = documented_latest_views(doc)
     for table in actual:
@@ -90,25 +94,37 @@ def test_every_analyst_table_and_view_is_documented(doc, con):
         assert actual[view] == actual[source], f"{view} has other columns than {source}"
 
 
-def test_every_table_the_doc_mentions_exists(doc, con):
-    actual = warehouse_columns(con)
+def test_every_table_the_doc_mentions_exists(doc, lens):
+    actual = warehouse_columns(lens)
     mentioned = set(re.findall(r"\b((?:raw|main|history|latest)\.[a-z_]+)\b", doc))
     assert {"latest.timing_outcomes", "latest.run", "raw.decisions"} <= mentioned
     assert sorted(mentioned - set(actual)) == []
 
 
-def test_every_example_query_runs(doc, con):
+def test_every_example_query_runs(doc, lens):
     queries = example_queries(doc)
     assert len(queries) >= 10
     with_rows = 0
     for query in queries:
         try:
-            result = con.sql(query)
-            rows = result.fetchall()
-        except duckdb.Error as exc:
+            columns, rows = lens.sql(query)
+        except TradelensError as exc:
             pytest.fail(f"example query failed: {exc}\n{query}")
-        assert result.columns, query
+        assert columns, query
         with_rows += bool(rows)
     # the conformance case has blocked trades, grids, two versions and rejects: all but the
     # failed-components query find something
     assert with_rows >= len(queries) - 1
+
+
+SHARED_SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
+
+
+def test_the_spec_in_the_repository_is_the_shared_contract():
+    """docs/spec.md is a copy of the shared SPEC.md (the source the conformance cases are
+    written against) with a preface; compared whenever the shared copy is beside the repo."""
+    if not SHARED_SPEC.exists():
+        pytest.skip("no shared SPEC.md beside this clone: the in-repo copy stands alone")
+    ours = (DOC.parent / "spec.md").read_text()
+    preface, _, body = ours.partition("-->\n\n")
+    assert preface.startswith("<!--") and body == SHARED_SPEC.read_text()

@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from case_warehouse import case_warehouse_fixture  # noqa: F401  (the case_warehouse fixture)
@@ -16,8 +15,9 @@ from conftest import tradelens
 from polars.testing import assert_frame_equal
 
 from analytics.cli import cli
+from analytics.context import Tradelens
 from analytics.errors import TradelensError
-from analytics.outputs.export import export_version, staged_folder
+from analytics.outputs.export import staged_folder
 
 # export file -> (warehouse table, key columns that order its rows)
 TABLES = {
@@ -46,20 +46,20 @@ SPEC_COUNTERFACTUAL_COLUMNS = {
 
 def warehouse_frame(warehouse: Path, table: str, run_id: int) -> pl.DataFrame:
     """The rows of one version as the warehouse holds them."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with Tradelens(warehouse).warehouse() as wh:
         if table == "latest.timing_outcomes":
             # the scenario cache's run_id is the run that computed each outcome; an export
             # stamps every row with the version it exports and keeps that as computed_run
-            return con.sql(
+            return wh.frame(
                 f"SELECT CAST({run_id} AS BIGINT) AS run_id, run_id AS computed_run, "
                 f"* EXCLUDE (run_id) FROM {table}"
-            ).pl()
-        return con.sql(f"SELECT * FROM {table} WHERE run_id = {run_id}").pl()
+            )
+        return wh.frame(f"SELECT * FROM {table} WHERE run_id = {run_id}")
 
 
 def newest_published(warehouse: Path) -> int:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql("SELECT max(run_id) FROM runs WHERE published").fetchall()[0][0]
+    [row] = Tradelens(warehouse).rows("SELECT max(run_id) AS newest FROM runs WHERE published")
+    return row["newest"]
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_parquet_export_round_trips_every_table_of_the_latest_version(case_wareh
 
 def test_csv_export_round_trips_with_the_manifest_types(case_warehouse, tmp_path):
     out = tmp_path / "export"
-    manifest = export_version(case_warehouse, out, "csv")
+    manifest = Tradelens(case_warehouse).export(out, file_format="csv")
     assert manifest == json.loads((out / "manifest.json").read_text())
     assert manifest["format"] == "csv" and manifest["run_id"] == 2
     for name, (table, keys) in TABLES.items():
@@ -118,7 +118,8 @@ def _parse_csv_column(name: str, kind: str) -> pl.Expr:
 def test_version_option_exports_that_version_with_its_manifest(case_warehouse, tmp_path):
     out = tmp_path / "export"
     before = datetime.now(UTC)
-    export_version(case_warehouse, out, version=1)
+    lens = Tradelens(case_warehouse)
+    lens.export(out, version=1)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["run_id"] == 1
     generated = datetime.fromisoformat(manifest["generated_at"].replace("Z", "+00:00"))
@@ -127,21 +128,21 @@ def test_version_option_exports_that_version_with_its_manifest(case_warehouse, t
     assert set(manifest["omitted"]) == {"timing_outcomes"}
     assert not (out / "timing_outcomes.parquet").exists()
     assert set(manifest["tables"]) == set(TABLES) - {"timing_outcomes"}
-    with duckdb.connect(str(case_warehouse), read_only=True) as con:
+    with lens.session(read_only=True):
         for name, (table, _) in TABLES.items():
             if name == "timing_outcomes":
                 continue
             entry = manifest["tables"][name]
             frame = pl.read_parquet(out / entry["file"])
             assert frame["run_id"].unique().to_list() == [1]
-            count = con.sql(f"SELECT count(*) FROM {table} WHERE run_id = 1").fetchall()[0][0]
+            [(count,)] = lens.sql(f"SELECT count(*) FROM {table} WHERE run_id = 1")[1]
             assert entry["rows"] == len(frame) == count
             schema, bare = table.split(".")
-            described = con.execute(
+            _, described = lens.sql(
                 "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [schema, bare],
-            ).fetchall()
+                "WHERE table_schema = $schema AND table_name = $bare ORDER BY ordinal_position",
+                {"schema": schema, "bare": bare},
+            )
             assert [(c["name"], c["type"]) for c in entry["columns"]] == described
 
 
@@ -158,8 +159,9 @@ def test_unknown_version_and_missing_target_are_errors(case_warehouse, tmp_path)
 
 
 def test_a_new_export_replaces_the_old_one_whole(case_warehouse, tmp_path):
+    lens = Tradelens(case_warehouse)
     target = tmp_path / "dash"
-    export_version(case_warehouse, target, version=1)
+    lens.export(target, version=1)
     old_files = {p.name: p.read_bytes() for p in target.iterdir()}
     with staged_folder(target) as staging:
         (staging / "manifest.json").write_text('{"run_id": 2}')
@@ -170,7 +172,7 @@ def test_a_new_export_replaces_the_old_one_whole(case_warehouse, tmp_path):
     assert sorted(p.name for p in target.iterdir()) == ["manifest.json", "partial.parquet"]
     assert list(tmp_path.iterdir()) == [target]  # no temp or old folder left
 
-    export_version(case_warehouse, target)  # the real thing: version 2 replaces the stand-in
+    lens.export(target)  # the real thing: version 2 replaces the stand-in
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["run_id"] == 2
     assert sorted(p.name for p in target.iterdir()) == sorted(
@@ -181,7 +183,7 @@ def test_a_new_export_replaces_the_old_one_whole(case_warehouse, tmp_path):
 
 def test_a_failed_export_leaves_the_previous_one(case_warehouse, tmp_path):
     target = tmp_path / "dash"
-    export_version(case_warehouse, target, version=1)
+    Tradelens(case_warehouse).export(target, version=1)
     old_files = {p.name: p.read_bytes() for p in target.iterdir()}
     with pytest.raises(RuntimeError), staged_folder(target) as staging:
         (staging / "manifest.json").write_text("{}")
@@ -195,7 +197,7 @@ def test_export_never_replaces_a_folder_of_other_files(case_warehouse, tmp_path)
     target.mkdir()
     (target / "notes.txt").write_text("mine")
     with pytest.raises(TradelensError, match="not a tradelens export"):
-        export_version(case_warehouse, target)
+        Tradelens(case_warehouse).export(target)
     assert (target / "notes.txt").read_text() == "mine"
 
 
@@ -204,18 +206,19 @@ def test_jsonl_logs_for_the_old_tools(case_warehouse, cli_export):
     assert sorted(p.name for p in logs.iterdir()) == [
         "bot.log", "comprehensive_learning.jsonl", "counterfactual_results.jsonl",
     ]  # fmt: skip
-    with duckdb.connect(str(case_warehouse), read_only=True) as con:
-        published = [r[0] for r in con.sql("SELECT run_id FROM runs WHERE published "
-                                           "ORDER BY run_id").fetchall()]  # fmt: skip
-        blocked = con.sql(
+    lens = Tradelens(case_warehouse)
+    with lens.session(read_only=True), lens.warehouse() as wh:
+        published = [r["run_id"] for r in lens.rows("SELECT run_id FROM runs WHERE published "
+                                                    "ORDER BY run_id")]  # fmt: skip
+        _, blocked = lens.sql(
             "SELECT run_id, count(*) FILTER (WHERE status = 'ok' AND pnl > 0), "
             "count(*) FILTER (WHERE status = 'ok' AND pnl < 0) "
             "FROM history.counterfactuals GROUP BY run_id"
-        ).fetchall()
-        weights = con.sql(
+        )
+        _, weights = lens.sql(
             "SELECT run_id, name, before, after FROM history.learned_state WHERE kind = 'weight'"
-        ).fetchall()
-        latest = con.sql("SELECT * FROM latest.counterfactuals ORDER BY decision_id").pl()
+        )
+        latest = wh.frame("SELECT * FROM latest.counterfactuals ORDER BY decision_id")
 
     learning = [json.loads(line) for line in (logs / "comprehensive_learning.jsonl").open()]
     assert [line["run_id"] for line in learning] == published == [1, 2]

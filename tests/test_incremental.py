@@ -10,12 +10,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import ingest_one
 
 from analytics.config import settings_from_mapping
-from analytics.ingest import ingest_file
-from analytics.pipeline import run_cycle
+from analytics.context import Tradelens
 from analytics.sample_data import write_sample_data
-from analytics.warehouse import connect, query_rows
 
 SETTINGS = settings_from_mapping(
     {"score_threshold": 0.5, "min_samples": 5, "bootstrap_samples": 200}
@@ -69,26 +68,25 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> list[list[tuple[str, Pa
 
 def _run_sequence(path: Path, batches, full: bool) -> list[dict]:
     snapshots = []
-    with connect(path, create=True) as con:
+    lens = Tradelens(path, SETTINGS)
+    with lens.session():
         for batch in batches:
             for kind, file in batch:
-                ingest_file(con, file, kind, interval="1m")
-            result = run_cycle(con, SETTINGS, full=full)
+                ingest_one(lens, kind, file, interval="1m")
+            result = lens.run(full=full)
             assert result.status == "success", result.error
-            snapshots.append(_latest(con))
-            snapshots[-1]["watermark"] = json.loads(
-                query_rows(con, "SELECT watermark FROM runs WHERE run_id = ?", [result.run_id])[0][
-                    "watermark"
-                ]
-            )
+            snapshots.append(_latest(lens))
+            [run] = lens.rows("SELECT watermark FROM runs WHERE run_id = ?", [result.run_id])
+            snapshots[-1]["watermark"] = json.loads(run["watermark"])
     return snapshots
 
 
-def _latest(con) -> dict[str, pl.DataFrame]:
-    return {
-        view: con.sql(f"SELECT * EXCLUDE (run_id) FROM {view}").pl().sort(keys)
-        for view, keys in COMPARED.items()
-    }
+def _latest(lens: Tradelens) -> dict[str, pl.DataFrame]:
+    with lens.warehouse() as wh:
+        return {
+            view: wh.frame(f"SELECT * EXCLUDE (run_id) FROM {view}").sort(keys)
+            for view, keys in COMPARED.items()
+        }
 
 
 def _assert_same(a: pl.DataFrame, b: pl.DataFrame, view: str) -> None:
@@ -121,16 +119,17 @@ def test_incremental_runs_equal_full_runs(batches, tmp_path: Path, migrated_temp
 
 
 def test_config_change_recomputes_everything(batches, warehouse: Path):
-    with connect(warehouse) as con:
+    lens = Tradelens(warehouse, SETTINGS)
+    with lens.session():
         for kind, file in batches[0]:
-            ingest_file(con, file, kind, interval="1m")
-        run_cycle(con, SETTINGS)
-        again = run_cycle(con, SETTINGS)
-        fees = run_cycle(con, settings_from_mapping({**_mapping(SETTINGS), "fee_bps": 5.0}))
-        marks = {
-            r["run_id"]: json.loads(r["watermark"])
-            for r in query_rows(con, "SELECT run_id, watermark FROM runs")
-        }
+            ingest_one(lens, kind, file, interval="1m")
+        lens.run()
+        again = lens.run()
+    fees = Tradelens(warehouse, settings_from_mapping({**_mapping(SETTINGS), "fee_bps": 5.0})).run()
+    marks = {
+        r["run_id"]: json.loads(r["watermark"])
+        for r in lens.rows("SELECT run_id, watermark FROM runs")
+    }
     assert marks[again.run_id]["outcomes_replayed"] < marks[again.run_id]["outcomes_reused"]
     assert marks[fees.run_id]["full_recompute"] is True
     assert marks[fees.run_id]["outcomes_reused"] == 0

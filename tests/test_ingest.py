@@ -14,13 +14,12 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
-from conftest import write_csv, write_jsonl
+from conftest import ingest_one, write_csv, write_jsonl
 
+from analytics.context import Tradelens
 from analytics.errors import InputFileError
-from analytics.ingest import ingest_file, parse_interval
-from analytics.warehouse import connect
+from analytics.ingest import parse_interval
 
-Connection = duckdb.DuckDBPyConnection
 BAR_FIELDS = ["symbol", "ts", "open", "high", "low", "close", "volume"]
 
 
@@ -122,23 +121,26 @@ def parquet_type(path: Path, column: str) -> str:
 
 
 @pytest.fixture
-def con(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One connection per test, as one `tradelens ingest` holds (opening a file costs ~0.1 s)."""
-    with connect(warehouse) as connection:
-        yield connection
+def lens(warehouse: Path) -> Iterator[Tradelens]:
+    """One session per test, as one `tradelens ingest` holds (opening a file costs ~0.1 s)."""
+    lens = Tradelens(warehouse)
+    with lens.session():
+        yield lens
 
 
-def query(con: Connection, sql: str, params: list | None = None) -> list[tuple]:
-    return con.execute(sql, params or []).fetchall()
+def query(lens: Tradelens, sql: str, params: list | None = None) -> list[tuple]:
+    return lens.sql(sql, params)[1]
 
 
-def table_counts(con: Connection) -> dict[str, int]:
+def table_counts(lens: Tradelens) -> dict[str, int]:
     tables = ("raw.files", "raw.prices", "raw.decisions", "raw.rejects")
-    return {t: query(con, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+    return {t: query(lens, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
 
 
-def rejects(con: Connection) -> list[tuple]:
-    return query(con, "SELECT file, kind, row_number, field, reason FROM raw.rejects ORDER BY 1, 3")
+def rejects(lens: Tradelens) -> list[tuple]:
+    return query(
+        lens, "SELECT file, kind, row_number, field, reason FROM raw.rejects ORDER BY 1, 3"
+    )
 
 
 def at(text: str) -> datetime:
@@ -172,19 +174,19 @@ TIMESTAMP_FORMS = {
 }  # fmt: skip
 
 
-def test_every_timestamp_form_is_stored_as_utc(con: Connection, tmp_path: Path) -> None:
+def test_every_timestamp_form_is_stored_as_utc(lens: Tradelens, tmp_path: Path) -> None:
     names = list(TIMESTAMP_FORMS)
     path = write_jsonl(
         tmp_path / "blocked.jsonl",
         [blocked_trade(name, ts=TIMESTAMP_FORMS[name][0]) for name in names],
     )
-    report = ingest_file(con, path, "blocked")
+    report = ingest_one(lens, "blocked", path)
     assert (report.accepted, report.rejected) == (len(names), 0)
-    stored = dict(query(con, "SELECT decision_id, ts FROM raw.decisions"))
+    stored = dict(query(lens, "SELECT decision_id, ts FROM raw.decisions"))
     assert stored == {name: TIMESTAMP_FORMS[name][1] for name in names}
 
 
-def test_epoch_digits_in_csv_are_timestamps(con: Connection, tmp_path: Path) -> None:
+def test_epoch_digits_in_csv_are_timestamps(lens: Tradelens, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "bars.csv",
         BAR_FIELDS,
@@ -194,9 +196,9 @@ def test_epoch_digits_in_csv_are_timestamps(con: Connection, tmp_path: Path) -> 
             ["CHARLIE", "1700000000.5", 10, 11, 9, 10, 5],
         ],
     )
-    report = ingest_file(con, path, "prices", interval="1m")
+    report = ingest_one(lens, "prices", path, interval="1m")
     assert report.accepted == 3
-    stored = dict(query(con, "SELECT symbol, ts FROM raw.prices"))
+    stored = dict(query(lens, "SELECT symbol, ts FROM raw.prices"))
     assert stored == {
         "ALPHA": EPOCH_1_7E9,
         "BRAVO": at("2023-11-14 22:13:20.123000"),
@@ -204,15 +206,15 @@ def test_epoch_digits_in_csv_are_timestamps(con: Connection, tmp_path: Path) -> 
     }
 
 
-def test_trade_entry_and_exit_times_use_the_same_rules(con: Connection, tmp_path: Path) -> None:
+def test_trade_entry_and_exit_times_use_the_same_rules(lens: Tradelens, tmp_path: Path) -> None:
     trade = executed_trade(
         "t1",
         ts="2025-03-04T05:00:00-05:00",
         entry_ts=1_741_082_405,  # 2025-03-04 10:00:05 UTC = 20151 days + 36005 s
         exit_ts=1_741_086_000_500,  # 2025-03-04 11:00:00.5 UTC
     )
-    ingest_file(con, write_jsonl(tmp_path / "t.jsonl", [trade]), "trades")
-    assert query(con, "SELECT ts, entry_ts, exit_ts FROM raw.decisions") == [
+    ingest_one(lens, "trades", write_jsonl(tmp_path / "t.jsonl", [trade]))
+    assert query(lens, "SELECT ts, entry_ts, exit_ts FROM raw.decisions") == [
         (at("2025-03-04 10:00:00"), at("2025-03-04 10:00:05"), at("2025-03-04 11:00:00.500000"))
     ]
 
@@ -225,11 +227,11 @@ DIRECTIONS = {
 }  # fmt: skip
 
 
-def test_direction_synonyms(con: Connection, tmp_path: Path) -> None:
+def test_direction_synonyms(lens: Tradelens, tmp_path: Path) -> None:
     records = [blocked_trade(f"d{i}", direction=d) for i, d in enumerate(DIRECTIONS)]
-    report = ingest_file(con, write_jsonl(tmp_path / "b.jsonl", records), "blocked")
+    report = ingest_one(lens, "blocked", write_jsonl(tmp_path / "b.jsonl", records))
     assert report.rejected == 0
-    stored = dict(query(con, "SELECT decision_id, direction FROM raw.decisions"))
+    stored = dict(query(lens, "SELECT decision_id, direction FROM raw.decisions"))
     assert stored == {f"d{i}": sign for i, sign in enumerate(DIRECTIONS.values())}
 
 
@@ -250,7 +252,7 @@ STORED_BAR_COLUMNS = "symbol, ts, open, high, low, close, volume, interval_sec, 
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
-def test_price_bars_in_each_format(con: Connection, tmp_path: Path, fmt: str) -> None:
+def test_price_bars_in_each_format(lens: Tradelens, tmp_path: Path, fmt: str) -> None:
     path = tmp_path / f"bars.{fmt}"
     extra = {"exchange": "X"}  # extra columns are ignored
     records = [{**b, **extra} for b in BARS]
@@ -260,14 +262,14 @@ def test_price_bars_in_each_format(con: Connection, tmp_path: Path, fmt: str) ->
         write_csv(path, [*BAR_FIELDS, "exchange"], [list(r.values()) for r in records])
     else:
         write_parquet(path, records)
-    report = ingest_file(con, path, "prices", interval="5m")
+    report = ingest_one(lens, "prices", path, interval="5m")
     assert (report.rows, report.accepted, report.rejected) == (3, 3, 0)
-    stored = query(con, f"SELECT {STORED_BAR_COLUMNS} FROM raw.prices ORDER BY 1, 2")
+    stored = query(lens, f"SELECT {STORED_BAR_COLUMNS} FROM raw.prices ORDER BY 1, 2")
     assert stored == STORED_BARS
-    assert query(con, "SELECT format, rows_read, accepted FROM raw.files") == [(fmt, 3, 3)]
+    assert query(lens, "SELECT format, rows_read, accepted FROM raw.files") == [(fmt, 3, 3)]
 
 
-def test_parquet_native_timestamp_columns(con: Connection, tmp_path: Path) -> None:
+def test_parquet_native_timestamp_columns(lens: Tradelens, tmp_path: Path) -> None:
     naive = pl.DataFrame(
         {"symbol": ["ALPHA"], "ts": [datetime(2025, 3, 4, 10, 0)], "open": [1.0], "high": [1.0],
          "low": [1.0], "close": [1.0], "volume": [1.0]}
@@ -278,9 +280,9 @@ def test_parquet_native_timestamp_columns(con: Connection, tmp_path: Path) -> No
     )
     naive.write_parquet(tmp_path / "a.parquet")
     zoned.write_parquet(tmp_path / "b.parquet")
-    ingest_file(con, tmp_path / "a.parquet", "prices", interval="1h")
-    ingest_file(con, tmp_path / "b.parquet", "prices", interval="1h")
-    assert dict(query(con, "SELECT symbol, ts FROM raw.prices")) == {
+    ingest_one(lens, "prices", tmp_path / "a.parquet", interval="1h")
+    ingest_one(lens, "prices", tmp_path / "b.parquet", interval="1h")
+    assert dict(query(lens, "SELECT symbol, ts FROM raw.prices")) == {
         "ALPHA": at("2025-03-04 10:00:00"),
         "BRAVO": at("2025-03-04 15:00:00"),
     }
@@ -331,12 +333,12 @@ DECISION_FORMATS = ["jsonl", "csv", "parquet-json", "parquet-map", "parquet-stru
     ids=["trades", "blocked"],
 )
 def test_decisions_in_each_format(
-    con: Connection, tmp_path: Path, fmt: str, kind: str, records: list, expected: list
+    lens: Tradelens, tmp_path: Path, fmt: str, kind: str, records: list, expected: list
 ) -> None:
     path = write_decisions(tmp_path / kind, records, fmt)
-    report = ingest_file(con, path, kind)
+    report = ingest_one(lens, kind, path)
     assert (report.accepted, report.rejected) == (2, 0)
-    assert query(con, f"SELECT {DECISION_COLUMNS} FROM raw.decisions ORDER BY 1") == expected
+    assert query(lens, f"SELECT {DECISION_COLUMNS} FROM raw.decisions ORDER BY 1") == expected
 
 
 @pytest.mark.parametrize("components", ["map", "struct"])
@@ -346,15 +348,15 @@ def test_parquet_components_column_types(tmp_path: Path, components: str) -> Non
     assert parquet_type(path, "components").startswith(components.upper())
 
 
-def test_parquet_struct_components_absent_on_some_rows(con: Connection, tmp_path: Path) -> None:
+def test_parquet_struct_components_absent_on_some_rows(lens: Tradelens, tmp_path: Path) -> None:
     """A STRUCT column has every component on every row; a null field is an absent component."""
     records = [
         blocked_trade("b1", components={"flow": 1.0, "news": 2.0}),
         blocked_trade("b2", components={"flow": 3.0}),
     ]
     path = write_parquet(tmp_path / "b.parquet", records, components="struct")
-    assert ingest_file(con, path, "blocked").rejected == 0
-    assert query(con, "SELECT decision_id, components FROM raw.decisions ORDER BY 1") == [
+    assert ingest_one(lens, "blocked", path).rejected == 0
+    assert query(lens, "SELECT decision_id, components FROM raw.decisions ORDER BY 1") == [
         ("b1", {"flow": 1.0, "news": 2.0}),
         ("b2", {"flow": 3.0}),
     ]
@@ -363,7 +365,7 @@ def test_parquet_struct_components_absent_on_some_rows(con: Connection, tmp_path
 # --- rejects -------------------------------------------------------------------------------
 
 
-def test_blocked_rejects_name_file_line_and_field(con: Connection, tmp_path: Path) -> None:
+def test_blocked_rejects_name_file_line_and_field(lens: Tradelens, tmp_path: Path) -> None:
     lines = [
         blocked_trade("b1"),  # 1
         without(blocked_trade("x2"), "symbol"),  # 2
@@ -386,7 +388,7 @@ def test_blocked_rejects_name_file_line_and_field(con: Connection, tmp_path: Pat
         "[1, 2]",  # 19: JSON but not an object
     ]
     path = write_lines(tmp_path / "blocked.jsonl", lines)
-    report = ingest_file(con, path, "blocked")
+    report = ingest_one(lens, "blocked", path)
     expected = [
         (2, "symbol", "missing"),
         (3, "ts", "unparseable timestamp"),
@@ -403,7 +405,7 @@ def test_blocked_rejects_name_file_line_and_field(con: Connection, tmp_path: Pat
         (17, "notional", "positive"),
         (19, "record", "not a JSON object"),
     ]
-    stored_rejects = rejects(con)
+    stored_rejects = rejects(lens)
     assert [(row, field) for _, _, row, field, _ in stored_rejects] == [
         (row, field) for row, field, _ in expected
     ]
@@ -412,13 +414,13 @@ def test_blocked_rejects_name_file_line_and_field(con: Connection, tmp_path: Pat
         assert why in reason
     assert (report.rows, report.accepted, report.rejected, report.duplicates) == (18, 3, 14, 1)
     assert report.first_reject.startswith("row 2: field symbol")
-    ids = [r[0] for r in query(con, "SELECT decision_id FROM raw.decisions ORDER BY 1")]
+    ids = [r[0] for r in query(lens, "SELECT decision_id FROM raw.decisions ORDER BY 1")]
     assert ids == ["b1", "b2", "b4"]
     # the b1 kept is the first one, not the conflicting row 11
-    assert query(con, "SELECT entry_score FROM raw.decisions WHERE decision_id = 'b1'") == [(1.5,)]
+    assert query(lens, "SELECT entry_score FROM raw.decisions WHERE decision_id = 'b1'") == [(1.5,)]
 
 
-def test_odd_lines_are_rejected_one_by_one(con: Connection, tmp_path: Path) -> None:
+def test_odd_lines_are_rejected_one_by_one(lens: Tradelens, tmp_path: Path) -> None:
     """A byte order mark, Windows line ends, a raw control character, numbers out of range."""
     lines = [
         json.dumps(blocked_trade("b1")),  # 1
@@ -430,16 +432,16 @@ def test_odd_lines_are_rejected_one_by_one(con: Connection, tmp_path: Path) -> N
     ]
     path = tmp_path / "blocked.jsonl"
     path.write_text("\ufeff" + "\r\n".join(lines) + "\r\n")
-    report = ingest_file(con, path, "blocked")
-    found = [(row, field) for _, _, row, field, _ in rejects(con)]
+    report = ingest_one(lens, "blocked", path)
+    found = [(row, field) for _, _, row, field, _ in rejects(lens)]
     assert [row for row, _ in found] == [2, 3, 4, 5]
     assert found[0] == (2, "record") and found[1] == (3, "ts") and found[3] == (5, "components")
     assert found[2][1] in ("components", "record")  # NaN: no JSON number, however read
     assert (report.accepted, report.rejected) == (2, 4)
-    assert query(con, "SELECT decision_id FROM raw.decisions ORDER BY 1") == [("b1",), ("b6",)]
+    assert query(lens, "SELECT decision_id FROM raw.decisions ORDER BY 1") == [("b1",), ("b6",)]
 
 
-def test_trade_rejects(con: Connection, tmp_path: Path) -> None:
+def test_trade_rejects(lens: Tradelens, tmp_path: Path) -> None:
     lines = [
         executed_trade("t1"),  # 1
         executed_trade("x2", entry_price=0),  # 2
@@ -455,19 +457,19 @@ def test_trade_rejects(con: Connection, tmp_path: Path) -> None:
         executed_trade("x12", ts=""),  # 12
     ]
     path = write_lines(tmp_path / "trades.jsonl", lines)
-    report = ingest_file(con, path, "trades")
-    assert [(row, field) for _, _, row, field, _ in rejects(con)] == [
+    report = ingest_one(lens, "trades", path)
+    assert [(row, field) for _, _, row, field, _ in rejects(lens)] == [
         (2, "entry_price"), (3, "entry_price"), (4, "qty"), (5, "entry_ts"), (6, "exit_ts"),
         (7, "exit_price"), (8, "fees"), (9, "pnl"), (11, "direction"), (12, "ts"),
     ]  # fmt: skip
     assert (report.accepted, report.rejected) == (2, 10)
-    assert query(con, "SELECT decision_id, exit_ts FROM raw.decisions ORDER BY 1") == [
+    assert query(lens, "SELECT decision_id, exit_ts FROM raw.decisions ORDER BY 1") == [
         ("t1", at("2025-03-04 11:00:00")),
         ("t10", None),
     ]
 
 
-def test_price_rejects(con: Connection, tmp_path: Path) -> None:
+def test_price_rejects(lens: Tradelens, tmp_path: Path) -> None:
     lines = [
         bar("ALPHA", "2025-03-04T10:00:00Z", 50.0),  # 1
         bar("ALPHA", "2025-03-04T10:05:00Z", 50.0, close=0.0),  # 2
@@ -481,19 +483,19 @@ def test_price_rejects(con: Connection, tmp_path: Path) -> None:
         bar("ALPHA", "2025-03-04T10:05:00Z", 51.0),  # 10
     ]
     path = write_lines(tmp_path / "bars.jsonl", lines)
-    report = ingest_file(con, path, "prices", interval="5m")
-    assert [(row, field) for _, _, row, field, _ in rejects(con)] == [
+    report = ingest_one(lens, "prices", path, interval="5m")
+    assert [(row, field) for _, _, row, field, _ in rejects(lens)] == [
         (2, "close"), (3, "open"), (4, "high"), (5, "volume"), (6, "ts"), (7, "symbol"),
         (8, "record"), (9, "ts"),
     ]  # fmt: skip
     assert (report.accepted, report.rejected) == (2, 8)
-    assert query(con, "SELECT ts, close FROM raw.prices ORDER BY ts") == [
+    assert query(lens, "SELECT ts, close FROM raw.prices ORDER BY ts") == [
         (at("2025-03-04 10:00:00"), 50.0),
         (at("2025-03-04 10:05:00"), 51.0),
     ]
 
 
-def test_csv_row_numbers_are_data_rows(con: Connection, tmp_path: Path) -> None:
+def test_csv_row_numbers_are_data_rows(lens: Tradelens, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "bars.csv",
         BAR_FIELDS,
@@ -505,14 +507,14 @@ def test_csv_row_numbers_are_data_rows(con: Connection, tmp_path: Path) -> None:
             ["ALPHA", "2025-03-04T10:15:00Z", 1, 1, 1, 1, None],  # data row 5: empty volume
         ],
     )
-    report = ingest_file(con, path, "prices", interval="5m")
-    assert [(row, field) for _, _, row, field, _ in rejects(con)] == [
+    report = ingest_one(lens, "prices", path, interval="5m")
+    assert [(row, field) for _, _, row, field, _ in rejects(lens)] == [
         (2, "close"), (4, "ts"), (5, "volume"),
     ]  # fmt: skip
     assert (report.rows, report.accepted, report.rejected) == (5, 2, 3)
 
 
-def test_csv_decision_rejects(con: Connection, tmp_path: Path) -> None:
+def test_csv_decision_rejects(lens: Tradelens, tmp_path: Path) -> None:
     records = [
         blocked_trade("b1"),
         blocked_trade("x2", direction="up"),
@@ -521,85 +523,85 @@ def test_csv_decision_rejects(con: Connection, tmp_path: Path) -> None:
     path = write_decisions_csv(tmp_path / "blocked.csv", records)
     # a components cell that is not JSON, written by hand on data row 4
     path.write_text(path.read_text() + "x4,2025-03-04T10:00:00Z,ALPHA,long,1,{oops},r,1\n")
-    ingest_file(con, path, "blocked")
-    assert [(row, field) for _, _, row, field, _ in rejects(con)] == [
+    ingest_one(lens, "blocked", path)
+    assert [(row, field) for _, _, row, field, _ in rejects(lens)] == [
         (2, "direction"), (4, "components"),
     ]  # fmt: skip
 
 
-def test_parquet_row_numbers(con: Connection, tmp_path: Path) -> None:
+def test_parquet_row_numbers(lens: Tradelens, tmp_path: Path) -> None:
     records = [blocked_trade("b1"), blocked_trade("b2"), blocked_trade("x3", ts="never")]
     path = write_parquet(tmp_path / "b.parquet", records)
-    report = ingest_file(con, path, "blocked")
-    assert [(row, field) for _, _, row, field, _ in rejects(con)] == [(3, "ts")]
+    report = ingest_one(lens, "blocked", path)
+    assert [(row, field) for _, _, row, field, _ in rejects(lens)] == [(3, "ts")]
     assert report.accepted == 2
 
 
 # --- duplicates and idempotence --------------------------------------------------------------
 
 
-def test_reingesting_a_file_changes_nothing(con: Connection, tmp_path: Path) -> None:
+def test_reingesting_a_file_changes_nothing(lens: Tradelens, tmp_path: Path) -> None:
     path = write_lines(tmp_path / "b.jsonl", [blocked_trade("b1"), blocked_trade("x", ts="?")])
-    first = ingest_file(con, path, "blocked")
-    before = table_counts(con)
-    again = ingest_file(con, path, "blocked")
+    first = ingest_one(lens, "blocked", path)
+    before = table_counts(lens)
+    again = ingest_one(lens, "blocked", path)
     assert (first.accepted, first.rejected, first.already_ingested) == (1, 1, False)
     assert again.already_ingested
     assert (again.accepted, again.rejected, again.duplicates) == (0, 0, 0)
-    assert table_counts(con) == before == {
+    assert table_counts(lens) == before == {
         "raw.files": 1, "raw.prices": 0, "raw.decisions": 1, "raw.rejects": 1,
     }  # fmt: skip
     # the same bytes under another name are the same file
     copy = shutil.copy(path, tmp_path / "copy.jsonl")
-    assert ingest_file(con, Path(copy), "blocked").already_ingested
-    assert table_counts(con) == before
+    assert ingest_one(lens, "blocked", Path(copy)).already_ingested
+    assert table_counts(lens) == before
 
 
-def test_same_decision_in_another_file_is_a_duplicate(con: Connection, tmp_path: Path) -> None:
+def test_same_decision_in_another_file_is_a_duplicate(lens: Tradelens, tmp_path: Path) -> None:
     first = [blocked_trade("b1"), blocked_trade("b2")]
-    ingest_file(con, write_jsonl(tmp_path / "a.jsonl", first), "blocked")
-    report = ingest_file(
-        con,
-        write_jsonl(tmp_path / "b.jsonl", [blocked_trade("b2"), blocked_trade("b3")]),
+    ingest_one(lens, "blocked", write_jsonl(tmp_path / "a.jsonl", first))
+    report = ingest_one(
+        lens,
         "blocked",
+        write_jsonl(tmp_path / "b.jsonl", [blocked_trade("b2"), blocked_trade("b3")]),
     )
     assert (report.accepted, report.duplicates, report.rejected) == (1, 1, 0)
-    ids = query(con, "SELECT decision_id, count(*) FROM raw.decisions GROUP BY 1 ORDER BY 1")
+    ids = query(lens, "SELECT decision_id, count(*) FROM raw.decisions GROUP BY 1 ORDER BY 1")
     assert ids == [("b1", 1), ("b2", 1), ("b3", 1)]
 
 
-def test_same_id_other_content_against_stored_is_rejected(con: Connection, tmp_path: Path) -> None:
-    ingest_file(con, write_jsonl(tmp_path / "a.jsonl", [blocked_trade("b1")]), "blocked")
+def test_same_id_other_content_against_stored_is_rejected(lens: Tradelens, tmp_path: Path) -> None:
+    ingest_one(lens, "blocked", write_jsonl(tmp_path / "a.jsonl", [blocked_trade("b1")]))
     later = write_jsonl(
         tmp_path / "b.jsonl", [blocked_trade("b2"), blocked_trade("b1", symbol="BRAVO")]
     )
-    report = ingest_file(con, later, "blocked")
+    report = ingest_one(lens, "blocked", later)
     assert (report.accepted, report.rejected) == (1, 1)
-    assert [(f, row, field) for f, _, row, field, _ in rejects(con)] == [
+    assert [(f, row, field) for f, _, row, field, _ in rejects(lens)] == [
         (str(later), 2, "decision_id")
     ]
-    assert query(con, "SELECT symbol FROM raw.decisions WHERE decision_id = 'b1'") == [("ALPHA",)]
+    assert query(lens, "SELECT symbol FROM raw.decisions WHERE decision_id = 'b1'") == [("ALPHA",)]
 
 
-def test_ids_across_kinds_are_one_namespace(con: Connection, tmp_path: Path) -> None:
-    ingest_file(con, write_jsonl(tmp_path / "t.jsonl", [executed_trade("d1")]), "trades")
-    report = ingest_file(con, write_jsonl(tmp_path / "b.jsonl", [blocked_trade("d1")]), "blocked")
+def test_ids_across_kinds_are_one_namespace(lens: Tradelens, tmp_path: Path) -> None:
+    ingest_one(lens, "trades", write_jsonl(tmp_path / "t.jsonl", [executed_trade("d1")]))
+    report = ingest_one(lens, "blocked", write_jsonl(tmp_path / "b.jsonl", [blocked_trade("d1")]))
     assert report.rejected == 1
-    assert query(con, "SELECT kind FROM raw.decisions") == [("executed",)]
+    assert query(lens, "SELECT kind FROM raw.decisions") == [("executed",)]
 
 
-def test_decisions_without_id_get_a_stable_hash_id(con: Connection, tmp_path: Path) -> None:
+def test_decisions_without_id_get_a_stable_hash_id(lens: Tradelens, tmp_path: Path) -> None:
     anonymous = blocked_trade(None)
     other = blocked_trade(None, entry_score=2.5)
-    first = ingest_file(
-        con, write_jsonl(tmp_path / "a.jsonl", [anonymous, other, anonymous]), "blocked"
+    first = ingest_one(
+        lens, "blocked", write_jsonl(tmp_path / "a.jsonl", [anonymous, other, anonymous])
     )
-    second = ingest_file(
-        con, write_jsonl(tmp_path / "b.jsonl", [anonymous, blocked_trade("b9")]), "blocked"
+    second = ingest_one(
+        lens, "blocked", write_jsonl(tmp_path / "b.jsonl", [anonymous, blocked_trade("b9")])
     )
     assert (first.accepted, first.duplicates) == (2, 1)
     assert (second.accepted, second.duplicates) == (1, 1)
-    ids = [r[0] for r in query(con, "SELECT decision_id FROM raw.decisions ORDER BY 1")]
+    ids = [r[0] for r in query(lens, "SELECT decision_id FROM raw.decisions ORDER BY 1")]
     assert len(ids) == 3 and "b9" in ids
     hashed = [i for i in ids if i != "b9"]
     assert all(i.startswith("h") and len(i) == 21 for i in hashed)
@@ -609,18 +611,19 @@ def test_decisions_without_id_get_a_stable_hash_id(con: Connection, tmp_path: Pa
 # --- price bars: corrections and intervals ---------------------------------------------------
 
 
-def test_price_corrections_and_duplicates(con: Connection, tmp_path: Path) -> None:
-    ingest_file(
-        con,
+def test_price_corrections_and_duplicates(lens: Tradelens, tmp_path: Path) -> None:
+    ingest_one(
+        lens,
+        "prices",
         write_jsonl(
             tmp_path / "a.jsonl",
             [bar("ALPHA", f"2025-03-04T10:{m:02d}:00Z", 50.0 + m) for m in (0, 5, 10)],
         ),
-        "prices",
         interval="5m",
     )
-    report = ingest_file(
-        con,
+    report = ingest_one(
+        lens,
+        "prices",
         write_jsonl(
             tmp_path / "b.jsonl",
             [
@@ -629,30 +632,29 @@ def test_price_corrections_and_duplicates(con: Connection, tmp_path: Path) -> No
                 bar("ALPHA", "2025-03-04T10:15:00Z", 65.0),  # new
             ],
         ),
-        "prices",
         interval="5m",
     )
     assert (report.accepted, report.corrections, report.duplicates) == (2, 1, 1)
-    assert query(con, "SELECT ts, close, high FROM raw.prices ORDER BY ts") == [
+    assert query(lens, "SELECT ts, close, high FROM raw.prices ORDER BY ts") == [
         (at("2025-03-04 10:00:00"), 50.0, 51.0),
         (at("2025-03-04 10:05:00"), 60.0, 61.0),
         (at("2025-03-04 10:10:00"), 60.0, 61.0),
         (at("2025-03-04 10:15:00"), 65.0, 66.0),
     ]
-    stored_files = query(con, "SELECT path, corrections, duplicates FROM raw.files")
+    stored_files = query(lens, "SELECT path, corrections, duplicates FROM raw.files")
     assert sorted((Path(f).name, c, d) for f, c, d in stored_files) == [
         ("a.jsonl", 0, 0), ("b.jsonl", 1, 1),
     ]  # fmt: skip
 
 
-def test_last_bar_of_a_file_wins_for_the_same_moment(con: Connection, tmp_path: Path) -> None:
+def test_last_bar_of_a_file_wins_for_the_same_moment(lens: Tradelens, tmp_path: Path) -> None:
     path = write_jsonl(
         tmp_path / "a.jsonl",
         [bar("ALPHA", "2025-03-04T10:00:00Z", 50.0), bar("ALPHA", "2025-03-04T10:00:00Z", 52.0)],
     )
-    report = ingest_file(con, path, "prices", interval="5m")
+    report = ingest_one(lens, "prices", path, interval="5m")
     assert (report.accepted, report.duplicates) == (1, 1)
-    assert query(con, "SELECT close FROM raw.prices") == [(52.0,)]
+    assert query(lens, "SELECT close FROM raw.prices") == [(52.0,)]
 
 
 @pytest.mark.parametrize(
@@ -663,17 +665,17 @@ def test_last_bar_of_a_file_wins_for_the_same_moment(con: Connection, tmp_path: 
     ],
 )
 def test_available_at_by_bar_time(
-    con: Connection, tmp_path: Path, bar_time: str, available_at: list[str]
+    lens: Tradelens, tmp_path: Path, bar_time: str, available_at: list[str]
 ) -> None:
     """ts + interval for bar opens, ts for bar closes; a 6-hour gap never delays a bar."""
     stamps = ["2025-03-04T10:00:00Z", "2025-03-04T10:05:00Z", "2025-03-04T16:10:00Z"]
     path = write_jsonl(tmp_path / "a.jsonl", [bar("ALPHA", ts, 50.0) for ts in stamps])
-    ingest_file(con, path, "prices", bar_time=bar_time, interval="5m")
-    stored = query(con, "SELECT available_at, interval_sec FROM raw.prices ORDER BY ts")
+    ingest_one(lens, "prices", path, bar_time=bar_time, interval="5m")
+    stored = query(lens, "SELECT available_at, interval_sec FROM raw.prices ORDER BY ts")
     assert stored == [(at(t), 300) for t in available_at]
 
 
-def test_interval_inferred_per_symbol_as_most_common_gap(con: Connection, tmp_path: Path) -> None:
+def test_interval_inferred_per_symbol_as_most_common_gap(lens: Tradelens, tmp_path: Path) -> None:
     minutes = {
         "ALPHA": [0, 5, 10, 15, 375, 380],  # gaps 5, 5, 5, 360, 5 → 5 min
         "BRAVO": [0, 60, 120],  # hourly
@@ -685,30 +687,30 @@ def test_interval_inferred_per_symbol_as_most_common_gap(con: Connection, tmp_pa
         for symbol, offsets in minutes.items()
         for m in reversed(offsets)  # file order does not matter
     ]
-    ingest_file(con, write_jsonl(tmp_path / "a.jsonl", records), "prices")
-    stored = query(con, "SELECT DISTINCT symbol, interval_sec FROM raw.prices ORDER BY 1")
+    ingest_one(lens, "prices", write_jsonl(tmp_path / "a.jsonl", records))
+    stored = query(lens, "SELECT DISTINCT symbol, interval_sec FROM raw.prices ORDER BY 1")
     assert stored == [("ALPHA", 300), ("BRAVO", 3600), ("CHARLIE", 600)]
-    last_alpha = query(con, "SELECT max(available_at) FROM raw.prices WHERE symbol = 'ALPHA'")[0][0]
+    [(last_alpha,)] = query(lens, "SELECT max(available_at) FROM raw.prices WHERE symbol = 'ALPHA'")
     assert last_alpha == base + timedelta(minutes=385)
 
 
 def test_a_lone_bar_needs_an_interval_unless_the_symbol_has_one(
-    con: Connection, tmp_path: Path
+    lens: Tradelens, tmp_path: Path
 ) -> None:
     hourly = [
         bar("ALPHA", "2025-03-04T10:00:00Z", 50.0),
         bar("ALPHA", "2025-03-04T11:00:00Z", 51.0),
     ]
-    ingest_file(con, write_jsonl(tmp_path / "a.jsonl", hourly), "prices")
+    ingest_one(lens, "prices", write_jsonl(tmp_path / "a.jsonl", hourly))
     lone_bars = [
         bar("ALPHA", "2025-03-04T12:00:00Z", 52.0),
         bar("BRAVO", "2025-03-04T12:00:00Z", 9.0),
     ]
-    report = ingest_file(con, write_jsonl(tmp_path / "b.jsonl", lone_bars), "prices")
+    report = ingest_one(lens, "prices", write_jsonl(tmp_path / "b.jsonl", lone_bars))
     assert (report.accepted, report.rejected) == (1, 1)
-    [(row, field, reason)] = query(con, "SELECT row_number, field, reason FROM raw.rejects")
+    [(row, field, reason)] = query(lens, "SELECT row_number, field, reason FROM raw.rejects")
     assert (row, field) == (2, "ts") and "--interval" in reason
-    assert query(con, "SELECT available_at FROM raw.prices WHERE ts = '2025-03-04 12:00'") == [
+    assert query(lens, "SELECT available_at FROM raw.prices WHERE ts = '2025-03-04 12:00'") == [
         (at("2025-03-04 13:00:00"),)
     ]
 
@@ -727,10 +729,10 @@ def test_bad_interval_is_an_input_error(text: str) -> None:
         parse_interval(text)
 
 
-def test_interval_option_sets_available_at(con: Connection, tmp_path: Path) -> None:
+def test_interval_option_sets_available_at(lens: Tradelens, tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "a.jsonl", [bar("ALPHA", "2025-03-04T00:00:00Z", 50.0)])
-    ingest_file(con, path, "prices", interval="1d")
-    assert query(con, "SELECT interval_sec, available_at FROM raw.prices") == [
+    ingest_one(lens, "prices", path, interval="1d")
+    assert query(lens, "SELECT interval_sec, available_at FROM raw.prices") == [
         (86400, at("2025-03-05 00:00:00"))
     ]
 
@@ -770,67 +772,69 @@ def unreadable_files(tmp_path: Path) -> dict[str, Path]:
     ],
 )
 def test_unreadable_file_is_one_line_error_and_loses_nothing(
-    con: Connection, tmp_path: Path, case: str, message: str
+    lens: Tradelens, tmp_path: Path, case: str, message: str
 ) -> None:
-    ingest_file(con, write_jsonl(tmp_path / "good.jsonl", BARS), "prices", interval="5m")
-    before = table_counts(con)
+    ingest_one(lens, "prices", write_jsonl(tmp_path / "good.jsonl", BARS), interval="5m")
+    before = table_counts(lens)
     path = unreadable_files(tmp_path)[case]
-    with pytest.raises(InputFileError) as raised:
-        ingest_file(con, path, "prices")
-    text = str(raised.value)
+    batch = lens.ingest("prices", [path])
+    assert batch.reports == []
+    [text] = batch.failures
     assert str(path) in text and message in text and "\n" not in text
-    assert table_counts(con) == before == {
+    assert table_counts(lens) == before == {
         "raw.files": 1, "raw.prices": 3, "raw.decisions": 0, "raw.rejects": 0,
     }  # fmt: skip
 
 
-def test_a_file_interrupted_midway_leaves_nothing(con: Connection, tmp_path: Path) -> None:
+def test_a_file_interrupted_midway_leaves_nothing(lens: Tradelens, tmp_path: Path) -> None:
     """Stopped after its bars were written (a correction deleted and re-inserted one), the file
     leaves no trace: no bar, no reject, no record of the file; then it loads in full."""
-    ingest_file(con, write_jsonl(tmp_path / "a.jsonl", BARS), "prices", interval="5m")
+    ingest_one(lens, "prices", write_jsonl(tmp_path / "a.jsonl", BARS), interval="5m")
     corrections = write_lines(
         tmp_path / "b.jsonl",
         [bar("ALPHA", "2025-03-04T10:00:00Z", 70.0), bar("CHARLIE", "2025-03-04T10:00:00Z", 5.0),
          bar("ALPHA", "soon", 1.0)],
     )  # fmt: skip
 
-    def interrupt(stage: str) -> None:
-        if stage == "writing":
+    def interrupt(path: Path, stage: str) -> None:
+        if (path, stage) == (corrections, "writing"):
             raise KeyboardInterrupt
 
     def stored_bars() -> list[tuple]:
-        return query(con, f"SELECT {STORED_BAR_COLUMNS} FROM raw.prices ORDER BY 1, 2")
+        return query(lens, f"SELECT {STORED_BAR_COLUMNS} FROM raw.prices ORDER BY 1, 2")
 
-    counts = table_counts(con)
+    counts = table_counts(lens)
     with pytest.raises(KeyboardInterrupt):
-        ingest_file(con, corrections, "prices", interval="5m", on_stage=interrupt)
+        ingest_one(lens, "prices", corrections, interval="5m", on_stage=interrupt)
     assert stored_bars() == STORED_BARS
-    assert table_counts(con) == counts
+    assert table_counts(lens) == counts
     # the connection goes on, and the same file now loads in full
-    report = ingest_file(con, corrections, "prices", interval="5m")
+    report = ingest_one(lens, "prices", corrections, interval="5m")
     assert (report.accepted, report.corrections, report.rejected) == (2, 1, 1)
-    assert table_counts(con) == {**counts, "raw.files": 2, "raw.prices": 4, "raw.rejects": 1}
+    assert table_counts(lens) == {**counts, "raw.files": 2, "raw.prices": 4, "raw.rejects": 1}
     assert [(b[0], b[5]) for b in stored_bars()] == [
         ("ALPHA", 70.0), ("ALPHA", 50.5), ("BRAVO", 100.25), ("CHARLIE", 5.0),
     ]  # fmt: skip
 
 
 def test_a_database_error_midway_is_one_line_and_stores_nothing(
-    con: Connection, tmp_path: Path
+    lens: Tradelens, tmp_path: Path
 ) -> None:
     """An interval no timestamp can take: DuckDB refuses after parsing; the file is rolled back."""
-    ingest_file(con, write_jsonl(tmp_path / "a.jsonl", BARS), "prices", interval="5m")
-    counts = table_counts(con)
+    ingest_one(lens, "prices", write_jsonl(tmp_path / "a.jsonl", BARS), interval="5m")
+    counts = table_counts(lens)
     later = write_jsonl(tmp_path / "b.jsonl", [bar("ALPHA", "2025-03-04T11:00:00Z", 5.0),
                                                bar("ALPHA", "later", 5.0)])  # fmt: skip
-    with pytest.raises(InputFileError, match="not ingested") as raised:
-        ingest_file(con, later, "prices", interval="99999999999d")
-    assert str(raised.value).startswith(f"{later}: ") and "\n" not in str(raised.value)
-    assert table_counts(con) == counts
-    assert query(con, f"SELECT {STORED_BAR_COLUMNS} FROM raw.prices ORDER BY 1, 2") == STORED_BARS
+    batch = lens.ingest("prices", [later], interval="99999999999d")
+    assert batch.reports == []
+    [text] = batch.failures
+    assert "not ingested" in text
+    assert text.startswith(f"{later}: ") and "\n" not in text
+    assert table_counts(lens) == counts
+    assert query(lens, f"SELECT {STORED_BAR_COLUMNS} FROM raw.prices ORDER BY 1, 2") == STORED_BARS
 
 
-def test_each_new_decision_gets_the_next_integer_key(con: Connection, tmp_path: Path) -> None:
+def test_each_new_decision_gets_the_next_integer_key(lens: Tradelens, tmp_path: Path) -> None:
     first = write_jsonl(tmp_path / "b.jsonl", [blocked_trade("z"), blocked_trade("a")])
     second = write_jsonl(
         tmp_path / "t.jsonl",
@@ -842,9 +846,9 @@ def test_each_new_decision_gets_the_next_integer_key(con: Connection, tmp_path: 
             executed_trade("m"),  # a duplicate
         ],
     )
-    ingest_file(con, first, "blocked")
-    ingest_file(con, second, "trades")
-    ingest_file(con, first, "blocked")  # a file seen before adds nothing
+    ingest_one(lens, "blocked", first)
+    ingest_one(lens, "trades", second)
+    ingest_one(lens, "blocked", first)  # a file seen before adds nothing
 
-    keys = query(con, "SELECT decision_id, decision_key FROM raw.decisions ORDER BY 2")
+    keys = query(lens, "SELECT decision_id, decision_key FROM raw.decisions ORDER BY 2")
     assert keys == [("z", 0), ("a", 1), ("m", 2), ("z2", 3)]  # loading order, rows in file order

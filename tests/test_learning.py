@@ -12,13 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_jsonl
+from conftest import ingest_one, write_jsonl
 
 from analytics.config import settings_from_mapping
-from analytics.ingest import ingest_file
-from analytics.learning.state import state_document
-from analytics.pipeline import run_cycle
-from analytics.warehouse import connect, query_rows
+from analytics.context import Tradelens
 
 T0 = datetime(2025, 1, 6)  # Monday 00:00 UTC
 # Plain picking: the best cell by weighted_pnl is applied, from a single outcome up.
@@ -56,26 +53,30 @@ def rising_bars(symbol: str = "BBB") -> list[dict]:
             for k in range(30)]  # fmt: skip
 
 
-def ingest(con, tmp_path: Path, trades=(), blocked_trades=(), prices=()) -> None:
+def lens_with(warehouse: Path, **settings) -> Tradelens:
+    return Tradelens(warehouse, settings_from_mapping(settings))
+
+
+def ingest(lens: Tradelens, tmp_path: Path, trades=(), blocked_trades=(), prices=()) -> None:
     for kind, records in (("prices", prices), ("trades", trades), ("blocked", blocked_trades)):
         if records:
             path = write_jsonl(tmp_path / f"{kind}_{next(_ids)}.jsonl", records)
-            assert ingest_file(con, path, kind, bar_time="close", interval="5m").rejected == 0
+            assert ingest_one(lens, kind, path, bar_time="close", interval="5m").rejected == 0
 
 
-def run(con, **settings):
-    result = run_cycle(con, settings_from_mapping(settings))
+def run(lens: Tradelens):
+    result = lens.run()
     assert result.published and result.status == "success", result.error
     return result
 
 
-def learned(con, kind: str) -> dict[str, dict]:
-    rows = query_rows(con, "SELECT * FROM latest.learned_state WHERE kind = ?", [kind])
+def learned(lens: Tradelens, kind: str) -> dict[str, dict]:
+    rows = lens.rows("SELECT * FROM latest.learned_state WHERE kind = ?", [kind])
     return {r["name"]: r for r in rows}
 
 
-def grid(con, view: str, *keys: str) -> dict[tuple, dict]:
-    return {tuple(r[k] for k in keys): r for r in query_rows(con, f"SELECT * FROM {view}")}
+def grid(lens: Tradelens, view: str, *keys: str) -> dict[tuple, dict]:
+    return {tuple(r[k] for k in keys): r for r in lens.rows(f"SELECT * FROM {view}")}
 
 
 # --------------------------------------------------------------------------- weight grid
@@ -94,12 +95,13 @@ def test_weight_variation_flips_decisions_across_the_threshold(warehouse, tmp_pa
         blocked("x4", {"a": 5.0, "b": 5.0}, reason="risk_limit"),
         blocked("x6", {"a": 5.0, "b": 5.0}, symbol="NOPRICE", reason="max_exposure"),
     ]
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, trades, blocked_trades, rising_bars())
-        run(con, score_threshold=0.0, **PLAIN)
-        cells = grid(con, "latest.weight_grid", "component", "variation")
-        state = learned(con, "weight")
-        cf = {r["decision_id"]: r for r in query_rows(con, "SELECT * FROM latest.counterfactuals")}
+    lens = lens_with(warehouse, score_threshold=0.0, **PLAIN)
+    with lens.session():
+        ingest(lens, tmp_path, trades, blocked_trades, rising_bars())
+        run(lens)
+        cells = grid(lens, "latest.weight_grid", "component", "variation")
+        state = learned(lens, "weight")
+        cf = {r["decision_id"]: r for r in lens.rows("SELECT * FROM latest.counterfactuals")}
 
     assert cf["x2"]["pnl"] == pytest.approx(100.0) and cf["x4"]["pnl"] == pytest.approx(100.0)
     assert cf["x6"]["status"] == "pending"
@@ -141,13 +143,14 @@ def _threshold_population() -> tuple[list[dict], list[dict]]:
 def test_weight_updates_compound_from_the_stored_state(warehouse, tmp_path):
     trades, blocked_trades = _threshold_population()
     settings = PLAIN | {"score_threshold": 1.4}
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, trades, blocked_trades, rising_bars())
-        run(con, **settings)
-        first = learned(con, "weight")
-        run(con, **settings)  # same inputs, same config: starts from the stored 1.05
-        second = learned(con, "weight")
-        cells = grid(con, "latest.weight_grid", "component", "variation")
+    lens = lens_with(warehouse, **settings)
+    with lens.session():
+        ingest(lens, tmp_path, trades, blocked_trades, rising_bars())
+        run(lens)
+        first = learned(lens, "weight")
+        run(lens)  # same inputs, same config: starts from the stored 1.05
+        second = learned(lens, "weight")
+        cells = grid(lens, "latest.weight_grid", "component", "variation")
 
     # run 1: only a at +50% (1.5 ≥ 1.4) takes y: 50 + 0.5·100 = 100 > 50
     assert (first["a"]["before"], first["a"]["best"]) == (1.0, 0.5)
@@ -169,12 +172,13 @@ def test_weight_updates_compound_from_the_stored_state(warehouse, tmp_path):
 def test_initial_weights_seed_the_first_run_only(warehouse, tmp_path):
     trades, blocked_trades = _threshold_population()
     settings = PLAIN | {"score_threshold": 1.4, "initial_weights": {"a": 1.2}}
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, trades, blocked_trades, rising_bars())
-        run(con, **settings)
-        first = learned(con, "weight")["a"]
-        run(con, **settings)
-        second = learned(con, "weight")["a"]
+    lens = lens_with(warehouse, **settings)
+    with lens.session():
+        ingest(lens, tmp_path, trades, blocked_trades, rising_bars())
+        run(lens)
+        first = learned(lens, "weight")["a"]
+        run(lens)
+        second = learned(lens, "weight")["a"]
 
     # 1.2·1.25 = 1.5 and 1.2·1.5 = 1.8 both take y: a tie, +25% is closer to the current 0
     assert (first["before"], first["best"]) == (1.2, 0.25)
@@ -187,10 +191,12 @@ def test_initial_weights_seed_the_first_run_only(warehouse, tmp_path):
 
 def test_min_samples_guard_keeps_every_setting(warehouse, tmp_path):
     trades, blocked_trades = _threshold_population()
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, trades, blocked_trades, rising_bars())
-        run(con, **(PLAIN | {"score_threshold": 1.4, "min_samples": 3}))  # cells hold ≤ 2
-        state = learned(con, "weight") | learned(con, "timing") | learned(con, "multiplier")
+    settings = PLAIN | {"score_threshold": 1.4, "min_samples": 3}  # cells hold ≤ 2
+    lens = lens_with(warehouse, **settings)
+    with lens.session():
+        ingest(lens, tmp_path, trades, blocked_trades, rising_bars())
+        run(lens)
+        state = learned(lens, "weight") | learned(lens, "timing") | learned(lens, "multiplier")
 
     assert set(state) == {"a", "b", "entry_delay_min", "hold_min", "0", "1", "2", "3"}
     for name, row in state.items():
@@ -214,11 +220,12 @@ def test_objectives_pick_different_cells(warehouse, tmp_path, objective, best_a,
         trade("y1", {"a": 1.0}, 300.0, exit_day=1),
         trade("y2", {"a": 1.0}, -250.0, exit_day=2),
     ]
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, trades)
-        run(con, **(PLAIN | {"score_threshold": 1.4, "objective": objective}))
-        cells = grid(con, "latest.weight_grid", "component", "variation")
-        state = learned(con, "weight")
+    lens = lens_with(warehouse, **(PLAIN | {"score_threshold": 1.4, "objective": objective}))
+    with lens.session():
+        ingest(lens, tmp_path, trades)
+        run(lens)
+        cells = grid(lens, "latest.weight_grid", "component", "variation")
+        state = learned(lens, "weight")
 
     base, more = cells[("a", 0.0)], cells[("a", 0.5)]
     assert (base["weighted_pnl"], base["max_drawdown"]) == (40.0, 60.0)
@@ -239,13 +246,14 @@ def test_quartile_bucket_edges_follow_linear_interpolation(warehouse, tmp_path):
     scores = [0.3, 1.7, -2.0, 5.5, 0.9, 2.2, 1.1]
     trades = [trade(f"s{i}", {"a": 1.0}, 10.0, score=s) for i, s in enumerate(scores)]
     trades.append(trade("open", {"a": 1.0}, None, score=4.0))  # open trades count too
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, trades)
-        run(con, **PLAIN)
-        rows = query_rows(
-            con, "SELECT DISTINCT bucket, score_lo, score_hi FROM latest.sizing_grid ORDER BY 1"
+    lens = lens_with(warehouse, **PLAIN)
+    with lens.session():
+        ingest(lens, tmp_path, trades)
+        run(lens)
+        rows = lens.rows(
+            "SELECT DISTINCT bucket, score_lo, score_hi FROM latest.sizing_grid ORDER BY 1"
         )
-        state = learned(con, "multiplier")
+        state = learned(lens, "multiplier")
 
     # sorted: −2.0 0.3 0.9 1.1 1.7 2.2 4.0 5.5; q·7 = 1.75, 3.5, 5.25
     by_hand = [0.3 + 0.75 * (0.9 - 0.3), 1.1 + 0.5 * (1.7 - 1.1), 2.2 + 0.25 * (4.0 - 2.2)]
@@ -271,14 +279,15 @@ def test_sizing_multipliers_step_gradually_toward_the_best(warehouse, tmp_path):
     trades = [trade(f"k{i}", {"a": 1.0}, p, score=s) for i, (s, p) in enumerate(book)]
     multipliers = [0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
     settings = PLAIN | {"score_buckets": [0.0, 1.0, 2.0]}
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, trades)
-        run(con, **settings)
-        first_cells = grid(con, "latest.sizing_grid", "bucket", "multiplier")
-        first = learned(con, "multiplier")
-        run(con, **settings)
-        second_cells = grid(con, "latest.sizing_grid", "bucket", "multiplier")
-        second = learned(con, "multiplier")
+    lens = lens_with(warehouse, **settings)
+    with lens.session():
+        ingest(lens, tmp_path, trades)
+        run(lens)
+        first_cells = grid(lens, "latest.sizing_grid", "bucket", "multiplier")
+        first = learned(lens, "multiplier")
+        run(lens)
+        second_cells = grid(lens, "latest.sizing_grid", "bucket", "multiplier")
+        second = learned(lens, "multiplier")
 
     def check_cells(cells: dict, before: list[float]) -> None:
         assert set(cells) == {(b, m) for b in range(4) for m in multipliers}
@@ -314,14 +323,15 @@ def test_timing_recommendation_moves_gradually_and_is_stored_unrounded(warehouse
              "high": 1, "low": 1, "close": 90.0 if 1 <= k < 12 else 100.0, "volume": 1}
             for k in range(40)]  # fmt: skip
     settings = PLAIN | {"entry_delays_min": [0, 5], "holds_min": [60]}
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, [], [blocked("d", {"a": 1.0}, symbol="DIP")], bars)
-        run(con, **settings)
-        first = learned(con, "timing")
-        cells = grid(con, "latest.timing_grid", "entry_delay_min", "population")
-        doc = state_document(con)
-        run(con, **settings)
-        second = learned(con, "timing")
+    lens = lens_with(warehouse, **settings)
+    with lens.session():
+        ingest(lens, tmp_path, [], [blocked("d", {"a": 1.0}, symbol="DIP")], bars)
+        run(lens)
+        first = learned(lens, "timing")
+        cells = grid(lens, "latest.timing_grid", "entry_delay_min", "population")
+        doc = lens.state()
+        run(lens)
+        second = learned(lens, "timing")
 
     assert cells[(0, "all")]["weighted_pnl"] == pytest.approx(0.0, abs=1e-9)  # 100 → 100
     assert cells[(5, "all")]["weighted_pnl"] == pytest.approx(0.5 * (100 / 90 - 1) * 1000)
@@ -351,10 +361,11 @@ SIGNIFICANCE = {"objective": "weighted_pnl", "min_samples": 1, "require_signific
 
 def test_a_clearly_better_cell_is_significant_and_applied(warehouse, tmp_path):
     pnls = [20.0 + 3 * (i % 7) for i in range(40)]  # every added trade wins
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, _added_by_a(pnls))
-        run(con, **SIGNIFICANCE)
-        state = learned(con, "weight")["a"]
+    lens = lens_with(warehouse, **SIGNIFICANCE)
+    with lens.session():
+        ingest(lens, tmp_path, _added_by_a(pnls))
+        run(lens)
+        state = learned(lens, "weight")["a"]
 
     assert state["best"] == 0.5
     assert state["gain"] == pytest.approx(sum(pnls))
@@ -366,14 +377,16 @@ def test_a_clearly_better_cell_is_significant_and_applied(warehouse, tmp_path):
 def test_noise_is_not_significant_and_not_applied_reproducibly(warehouse, tmp_path):
     # 20 wins, 19 losses of about 100 each: net 97 + 0.731·(380 − 361) ≈ +110.9
     pnls = [(97.0 + 0.731 * i) * (1 if i % 2 == 0 else -1) for i in range(39)]
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, _added_by_a(pnls))
-        run(con, **SIGNIFICANCE)
-        first = learned(con, "weight")["a"]
-        run(con, **SIGNIFICANCE)
-        again = learned(con, "weight")["a"]
-        run(con, **(SIGNIFICANCE | {"bootstrap_seed": 1}))
-        other_seed = learned(con, "weight")["a"]
+    lens = lens_with(warehouse, **SIGNIFICANCE)
+    with lens.session():
+        ingest(lens, tmp_path, _added_by_a(pnls))
+        run(lens)
+        first = learned(lens, "weight")["a"]
+        run(lens)
+        again = learned(lens, "weight")["a"]
+    other_lens = lens_with(warehouse, **(SIGNIFICANCE | {"bootstrap_seed": 1}))
+    run(other_lens)
+    other_seed = learned(other_lens, "weight")["a"]
 
     assert first["best"] == 0.5 and first["gain"] == pytest.approx(sum(pnls))
     assert first["gain_lo"] < 0 < first["gain_hi"]

@@ -14,13 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_jsonl
+from conftest import ingest_one, write_jsonl
 
 from analytics.config import settings_from_mapping
-from analytics.ingest import ingest_file
+from analytics.context import Tradelens
 from analytics.metrics import METRIC_COLUMNS
-from analytics.pipeline import run_cycle
-from analytics.warehouse import connect, query_rows
 
 T0 = datetime(2025, 1, 6)  # Monday 00:00 UTC
 TAKE_ALL = {"score_threshold": -1e9, "min_samples": 100_000, "require_significance": False}
@@ -38,17 +36,21 @@ def trade(pnl: float | None, exit_ts: str | None, components: dict | None = None
     return record
 
 
-def load_and_run(con, tmp_path: Path, trades: list[dict], blocked=(), prices=(), **settings):
+def lens_with(warehouse: Path, **settings) -> Tradelens:
+    return Tradelens(warehouse, settings_from_mapping(TAKE_ALL | settings))
+
+
+def load_and_run(lens: Tradelens, tmp_path: Path, trades: list[dict], blocked=(), prices=()):
     for kind, records in (("prices", prices), ("trades", trades), ("blocked", blocked)):
         if records:
             path = write_jsonl(tmp_path / f"{kind}_{next(_ids)}.jsonl", records)
-            assert ingest_file(con, path, kind, bar_time="close", interval="5m").rejected == 0
-    result = run_cycle(con, settings_from_mapping(TAKE_ALL | settings))
+            assert ingest_one(lens, kind, path, bar_time="close", interval="5m").rejected == 0
+    result = lens.run()
     assert result.published, result.error
 
 
-def weight_cells(con) -> list[dict]:
-    return query_rows(con, "SELECT * FROM latest.weight_grid ORDER BY component, variation")
+def weight_cells(lens: Tradelens) -> list[dict]:
+    return lens.rows("SELECT * FROM latest.weight_grid ORDER BY component, variation")
 
 
 def sharpe_by_hand(daily: list[float]) -> float:
@@ -72,9 +74,10 @@ def test_daily_sums_fill_calendar_gaps_with_zero_days(warehouse, tmp_path):
         trade(-80.0, "2025-01-10T20:00:00-05:00"),  # 01:00 UTC on the 11th: day 5
         trade(None, None),  # open: unresolved
     ]
-    with connect(warehouse) as con:
-        load_and_run(con, tmp_path, trades)
-        cells = weight_cells(con)
+    lens = lens_with(warehouse)
+    with lens.session():
+        load_and_run(lens, tmp_path, trades)
+        cells = weight_cells(lens)
 
     daily = [70.0, 0.0, 50.0, 0.0, 0.0, -80.0]  # 6 to 11 January
     assert len(cells) == 5  # one component × five variations, all equal here
@@ -92,9 +95,10 @@ def test_daily_sums_fill_calendar_gaps_with_zero_days(warehouse, tmp_path):
 
 def test_drawdown_peak_starts_at_zero_and_sharpe_of_two_days(warehouse, tmp_path):
     trades = [trade(-50.0, "2025-01-06T12:00:00"), trade(20.0, "2025-01-07T12:00:00")]
-    with connect(warehouse) as con:
-        load_and_run(con, tmp_path, trades)
-        cell = weight_cells(con)[0]
+    lens = lens_with(warehouse)
+    with lens.session():
+        load_and_run(lens, tmp_path, trades)
+        cell = weight_cells(lens)[0]
 
     assert cell["max_drawdown"] == pytest.approx(50.0)  # below the 0 before the first day
     # mean -15, stdev(ddof=1) = sqrt(35² + 35²) = 49.497…
@@ -116,9 +120,10 @@ def test_drawdown_peak_starts_at_zero_and_sharpe_of_two_days(warehouse, tmp_path
 def test_sharpe_is_null_below_two_days_or_without_spread(
     warehouse, tmp_path, pnls_and_exits, sharpe_is_null
 ):
-    with connect(warehouse) as con:
-        load_and_run(con, tmp_path, [trade(p, t) for p, t in pnls_and_exits])
-        cell = weight_cells(con)[0]
+    lens = lens_with(warehouse)
+    with lens.session():
+        load_and_run(lens, tmp_path, [trade(p, t) for p, t in pnls_and_exits])
+        cell = weight_cells(lens)[0]
     pnls = [p for p, _ in pnls_and_exits]
     assert cell["win_rate"] == pytest.approx(sum(p > 0 for p in pnls) / len(pnls))  # 0 is no win
     if sharpe_is_null:
@@ -136,10 +141,11 @@ def test_counterfactual_weight_scales_the_daily_sums(warehouse, tmp_path):
                 "entry_score": 0.0, "components": {"a": 1.0},
                 "reason": "score_below_threshold"}]  # fmt: skip
     trades = [trade(-25.0, "2025-01-06T05:00:00"), trade(60.0, "2025-01-07T05:00:00")]
-    with connect(warehouse) as con:
-        load_and_run(con, tmp_path, trades, blocked, prices, counterfactual_weight=0.25)
-        cf = query_rows(con, "SELECT pnl FROM latest.counterfactuals")[0]
-        cell = weight_cells(con)[0]
+    lens = lens_with(warehouse, counterfactual_weight=0.25)
+    with lens.session():
+        load_and_run(lens, tmp_path, trades, blocked, prices)
+        cf = lens.rows("SELECT pnl FROM latest.counterfactuals")[0]
+        cell = weight_cells(lens)[0]
 
     assert cf["pnl"] == pytest.approx(100.0)
     daily = [0.25 * 100.0 - 25.0, 60.0]
@@ -156,11 +162,12 @@ def test_empty_cells_are_published_with_n_zero(warehouse, tmp_path):
     """No blocked trades: every `blocked` timing cell is empty; a threshold no variation reaches
     leaves every weight cell empty; open trades alone are unresolved, never resolved."""
     trades = [trade(None, None, {"a": 1.0, "b": 2.0}), trade(None, None, {"a": 0.5})]
-    with connect(warehouse) as con:
-        load_and_run(con, tmp_path, trades, score_threshold=1e6)
-        timing = query_rows(con, "SELECT * FROM latest.timing_grid")
-        weights = weight_cells(con)
-        sizing = query_rows(con, "SELECT * FROM latest.sizing_grid")
+    lens = lens_with(warehouse, score_threshold=1e6)
+    with lens.session():
+        load_and_run(lens, tmp_path, trades)
+        timing = lens.rows("SELECT * FROM latest.timing_grid")
+        weights = weight_cells(lens)
+        sizing = lens.rows("SELECT * FROM latest.sizing_grid")
 
     assert len(timing) == 4 * 4 * 3  # every configured cell, empty or not
     assert len(weights) == 2 * 5

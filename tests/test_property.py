@@ -18,14 +18,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import write_jsonl
+from conftest import ingest_one, write_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.config import settings_from_mapping
-from analytics.ingest import ingest_file
-from analytics.pipeline import run_cycle
-from analytics.warehouse import connect, query_rows
+from analytics.context import Tradelens
 
 T0 = datetime(2025, 1, 6)
 
@@ -171,20 +169,22 @@ def outcome(d: Decision, known, delay_min: float, hold_min: float, config: dict)
 # --------------------------------------------------------------------------- the engine
 
 
-def ingest_batch(con, folder: Path, market: list[Series], log: list[Decision], stage: int):
+def ingest_batch(
+    lens: Tradelens, folder: Path, market: list[Series], log: list[Decision], stage: int
+):
     for s in market:
         records = [{"symbol": s.symbol, "ts": ts.isoformat(), "open": c, "high": c, "low": c,
                     "close": c, "volume": 1} for ts, c in s.batch(stage)]  # fmt: skip
         if records:
             file = write_jsonl(folder / f"{s.symbol}_{stage}.jsonl", records)
-            report = ingest_file(con, file, "prices", bar_time=s.bar_time,
-                                 interval=f"{s.interval_min}m")  # fmt: skip
+            report = ingest_one(lens, "prices", file, bar_time=s.bar_time,
+                                interval=f"{s.interval_min}m")  # fmt: skip
             assert report.rejected == 0
     for kind, file_kind in (("executed", "trades"), ("blocked", "blocked")):
         records = [_record(d) for d in log if d.kind == kind and d.stage == stage]
         if records:
             file = write_jsonl(folder / f"{file_kind}_{stage}.jsonl", records)
-            assert ingest_file(con, file, file_kind).rejected == 0
+            assert ingest_one(lens, file_kind, file).rejected == 0
 
 
 def _record(d: Decision) -> dict:
@@ -206,11 +206,11 @@ def assert_same(got: dict, want: dict, label) -> None:
             assert got[key] == pytest.approx(want[key], rel=1e-9, abs=1e-12), (label, key)
 
 
-def check_against_spec(con, market, log, config, stage: int) -> None:
+def check_against_spec(lens: Tradelens, market, log, config, stage: int) -> None:
     known = {s.symbol: s.known(stage) for s in market} | {"NOPRICE": []}
     loaded = [d for d in log if d.stage <= stage]
-    counterfactuals = query_rows(con, "SELECT * FROM latest.counterfactuals")
-    timing = query_rows(con, "SELECT * FROM latest.timing_outcomes")
+    counterfactuals = lens.rows("SELECT * FROM latest.counterfactuals")
+    timing = lens.rows("SELECT * FROM latest.timing_outcomes")
 
     blocked = [d for d in loaded if d.kind == "blocked"]
     assert sorted(r["decision_id"] for r in counterfactuals) == sorted(
@@ -247,12 +247,12 @@ def test_set_based_replay_matches_the_spec_per_decision(migrated_template, case)
     try:
         path = folder / "w.duckdb"
         shutil.copy(migrated_template, path)
-        with connect(path) as con:
+        lens = Tradelens(path, settings_from_mapping(config))
+        with lens.session():
             for stage in stages:
-                ingest_batch(con, folder, market, log, stage)
-                result = run_cycle(con, settings_from_mapping(config),
-                                   only=("counterfactuals", "timing_grid"))  # fmt: skip
+                ingest_batch(lens, folder, market, log, stage)
+                result = lens.run(only=["counterfactuals", "timing_grid"])
                 assert result.published, result.error
-                check_against_spec(con, market, log, config, stage)
+                check_against_spec(lens, market, log, config, stage)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import tradelens, write_jsonl
+from conftest import ingest_one, tradelens, write_jsonl
 
 from analytics.config import settings_from_mapping
-from analytics.ingest import ingest_file
-from analytics.pipeline import FAULT_ENV, RunAborted, run_cycle
+from analytics.context import Tradelens
+from analytics.pipeline import FAULT_ENV, RunAborted
 from analytics.sample_data import write_sample_data
-from analytics.warehouse import connect, fetch_one, query_rows
 
 T0 = datetime(2025, 1, 6)
 SETTINGS = settings_from_mapping({"objective": "weighted_pnl", "min_samples": 1,
@@ -46,42 +45,49 @@ def decisions() -> tuple[list[dict], list[dict]]:
     return trades, blocked
 
 
-def ingest(con, path: Path, kind: str, records: list[dict]) -> None:
+def ingest(lens: Tradelens, path: Path, kind: str, records: list[dict]) -> None:
     write_jsonl(path, records)
-    assert ingest_file(con, path, kind, bar_time="close", interval="5m").rejected == 0
+    assert ingest_one(lens, kind, path, bar_time="close", interval="5m").rejected == 0
 
 
-def snapshot(con) -> dict[str, tuple]:
+def one(lens: Tradelens, query: str, params: list | None = None) -> tuple:
+    """The single row of a read-only query."""
+    [row] = lens.sql(query, params)[1]
+    return row
+
+
+def snapshot(lens: Tradelens) -> dict[str, tuple]:
     """Row count and an order-free checksum of the values of every latest.* view."""
     return {
-        view: fetch_one(con, f"SELECT count(*), bit_xor(hash(v)) FROM latest.{view} AS v")
+        view: one(lens, f"SELECT count(*), bit_xor(hash(v)) FROM latest.{view} AS v")
         for view in LATEST
     }
 
 
-def history_rows(con, run_id: int) -> dict[str, int]:
+def history_rows(lens: Tradelens, run_id: int) -> dict[str, int]:
     return {
-        table: fetch_one(con, f"SELECT count(*) FROM history.{table} WHERE run_id = ?", [run_id])[0]
+        table: one(lens, f"SELECT count(*) FROM history.{table} WHERE run_id = ?", [run_id])[0]
         for table in VERSIONED
     }
 
 
 def test_history_keeps_every_version_and_latest_shows_the_newest(warehouse, tmp_path):
     trades, blocked = decisions()
-    with connect(warehouse) as con:
-        ingest(con, tmp_path / "p1.jsonl", "prices", bars(0, 13))  # to 01:00: b1's exit pending
-        ingest(con, tmp_path / "t.jsonl", "trades", trades)
-        ingest(con, tmp_path / "b.jsonl", "blocked", blocked)
-        first = run_cycle(con, SETTINGS)
-        ingest(con, tmp_path / "p2.jsonl", "prices", bars(13, 40))
-        second = run_cycle(con, SETTINGS)
+    lens = Tradelens(warehouse, SETTINGS)
+    with lens.session():
+        ingest(lens, tmp_path / "p1.jsonl", "prices", bars(0, 13))  # to 01:00: b1's exit pending
+        ingest(lens, tmp_path / "t.jsonl", "trades", trades)
+        ingest(lens, tmp_path / "b.jsonl", "blocked", blocked)
+        first = lens.run()
+        ingest(lens, tmp_path / "p2.jsonl", "prices", bars(13, 40))
+        second = lens.run()
         assert (first.status, second.status) == ("success", "success")
-        per_version = {r: history_rows(con, r) for r in (first.run_id, second.run_id)}
+        per_version = {r: history_rows(lens, r) for r in (first.run_id, second.run_id)}
         latest_ids = {
-            view: {r[0] for r in con.execute(f"SELECT run_id FROM latest.{view}").fetchall()}
+            view: {r[0] for r in lens.sql(f"SELECT run_id FROM latest.{view}")[1]}
             for view in (*VERSIONED, "run")
         }
-        cf = query_rows(con, "SELECT run_id, status, pnl FROM history.counterfactuals ORDER BY 1")
+        cf = lens.rows("SELECT run_id, status, pnl FROM history.counterfactuals ORDER BY 1")
 
     for run_id, counts in per_version.items():
         assert all(counts.values()), (run_id, counts)  # every table holds every version
@@ -94,29 +100,30 @@ def test_history_keeps_every_version_and_latest_shows_the_newest(warehouse, tmp_
 
 def test_failed_component_is_carried_forward_and_recorded(warehouse, tmp_path, monkeypatch):
     trades, blocked = decisions()
-    with connect(warehouse) as con:
-        ingest(con, tmp_path / "p.jsonl", "prices", bars(0, 40))
-        ingest(con, tmp_path / "t.jsonl", "trades", trades)
-        ingest(con, tmp_path / "b.jsonl", "blocked", blocked)
-        good = run_cycle(con, SETTINGS)
-        before = {v: query_rows(con, f"SELECT * EXCLUDE (run_id) FROM latest.{v} ORDER BY ALL")
+    lens = Tradelens(warehouse, SETTINGS)
+    with lens.session():
+        ingest(lens, tmp_path / "p.jsonl", "prices", bars(0, 40))
+        ingest(lens, tmp_path / "t.jsonl", "trades", trades)
+        ingest(lens, tmp_path / "b.jsonl", "blocked", blocked)
+        good = lens.run()
+        before = {v: lens.rows(f"SELECT * EXCLUDE (run_id) FROM latest.{v} ORDER BY ALL")
                   for v in ("counterfactuals", "weight_grid")}  # fmt: skip
-        weights_before = query_rows(con, "SELECT * FROM latest.learned_state WHERE kind='weight'")
+        weights_before = lens.rows("SELECT * FROM latest.learned_state WHERE kind='weight'")
 
         monkeypatch.setenv(FAULT_ENV, "counterfactuals")
-        partial = run_cycle(con, SETTINGS)
+        partial = lens.run()
         monkeypatch.delenv(FAULT_ENV)
-        after = {v: query_rows(con, f"SELECT * EXCLUDE (run_id) FROM latest.{v} ORDER BY ALL")
+        after = {v: lens.rows(f"SELECT * EXCLUDE (run_id) FROM latest.{v} ORDER BY ALL")
                  for v in ("counterfactuals", "weight_grid")}  # fmt: skip
-        weights_after = query_rows(con, "SELECT * FROM latest.learned_state WHERE kind='weight'")
-        components = {r["component"]: r for r in query_rows(
-            con, "SELECT * FROM run_components WHERE run_id = ?", [partial.run_id])}  # fmt: skip
-        run = query_rows(con, "SELECT * FROM runs WHERE run_id = ?", [partial.run_id])[0]
+        weights_after = lens.rows("SELECT * FROM latest.learned_state WHERE kind='weight'")
+        components = {r["component"]: r for r in lens.rows(
+            "SELECT * FROM run_components WHERE run_id = ?", [partial.run_id])}  # fmt: skip
+        run = lens.rows("SELECT * FROM runs WHERE run_id = ?", [partial.run_id])[0]
 
         with pytest.raises(RunAborted):
-            run_cycle(con, SETTINGS, should_stop=lambda: True)
-        aborted = query_rows(con, "SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")[0]
-        latest_run = fetch_one(con, "SELECT run_id FROM latest.run")[0]
+            lens.run(should_stop=lambda: True)
+        aborted = lens.rows("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")[0]
+        latest_run = one(lens, "SELECT run_id FROM latest.run")[0]
 
     assert partial.status == "partial" and partial.published
     assert (run["status"], run["published"]) == ("partial", True)
@@ -128,10 +135,13 @@ def test_failed_component_is_carried_forward_and_recorded(warehouse, tmp_path, m
         good.run_id,
     )
     # the weight grid needs this run's counterfactuals: it is carried forward too
-    assert (components["weight_grid"]["status"], components["weight_grid"]["carried_from"]) == (
-        "failed",
-        good.run_id,
-    )
+    weights = components["weight_grid"]
+    assert (weights["status"], weights["carried_from"]) == ("failed", good.run_id)
+    assert weights["error"] == "needs counterfactuals, which failed"
+    # the shared replay of outcomes is the fifth component; it ran, as did the other grids
+    assert set(components) == {"scenario_outcomes", "counterfactuals", "timing_grid",
+                               "weight_grid", "sizing_grid"}  # fmt: skip
+    assert components["scenario_outcomes"]["status"] == "ok"
     assert components["timing_grid"]["status"] == components["sizing_grid"]["status"] == "ok"
     assert after == before  # the previous output, whole, under the new run_id
     assert [w["before"] for w in weights_after] == [w["after"] for w in weights_before]
@@ -158,14 +168,15 @@ def test_failed_component_is_carried_forward_and_recorded(warehouse, tmp_path, m
 @pytest.mark.slow
 def test_sigkill_mid_run_leaves_the_previous_version_whole(warehouse, tmp_path):
     files = write_sample_data(tmp_path / "sample", symbols=3, days=20, decisions=8000)
-    with connect(warehouse) as con:
+    lens = Tradelens(warehouse, settings_from_mapping({}))
+    with lens.session():
         for kind, path in (("prices", files.prices), ("trades", files.trades),
                            ("blocked", files.blocked)):  # fmt: skip
-            ingest_file(con, path, kind)
-        previous = run_cycle(con, settings_from_mapping({}))  # with the bootstrap: seconds
+            ingest_one(lens, kind, path)
+        previous = lens.run()  # with the bootstrap: seconds
         assert previous.status == "success"
         assert previous.seconds > 0.5, "too little work for a run to be killed mid-way"
-        whole = snapshot(con)
+        whole = snapshot(lens)
     assert all(count for count, _ in whole.values()), whole
 
     wal = Path(f"{warehouse}.wal")
@@ -192,16 +203,17 @@ def test_sigkill_mid_run_leaves_the_previous_version_whole(warehouse, tmp_path):
         if proc.poll() is None:
             proc.kill()
 
-    with connect(warehouse) as con:
-        killed = query_rows(con, "SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")[0]
+    lens = Tradelens(warehouse, SETTINGS)
+    with lens.session():
+        killed = lens.rows("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")[0]
         assert killed["run_id"] == previous.run_id + 1 and killed["status"] == "running"
-        assert snapshot(con) == whole  # same rows, same values
-        assert not any(history_rows(con, killed["run_id"]).values())
-        assert not fetch_one(
-            con, "SELECT count(*) FROM run_components WHERE run_id = ?", [killed["run_id"]]
+        assert snapshot(lens) == whole  # same rows, same values
+        assert not any(history_rows(lens, killed["run_id"]).values())
+        assert not one(
+            lens, "SELECT count(*) FROM run_components WHERE run_id = ?", [killed["run_id"]]
         )[0]
-        after = run_cycle(con, SETTINGS, only=("counterfactuals",))
-        marked = query_rows(con, "SELECT * FROM runs WHERE run_id = ?", [killed["run_id"]])[0]
+        after = lens.run(only=["counterfactuals"])
+        marked = lens.rows("SELECT * FROM runs WHERE run_id = ?", [killed["run_id"]])[0]
 
     assert after.run_id == killed["run_id"] + 1 and after.published
     assert (marked["status"], marked["published"]) == ("failed", False)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from browser import chromium_available, plotly_charts, render
 from case_warehouse import case_warehouse_fixture  # noqa: F401  (the case_warehouse fixture)
 from conftest import tradelens
 from plotly.offline import get_plotlyjs
 
+from analytics.context import Tradelens
 from analytics.errors import TradelensError
-from analytics.outputs.report import build_report
 
 SCREENSHOT_COPY = Path("/tmp/tradelens_report.png")
 HEALTH = {  # the shape of the service's /health document
@@ -39,19 +38,20 @@ HEALTH = {  # the shape of the service's /health document
 
 def case_facts(warehouse: Path) -> dict:
     """Figures the report must show, computed here from the warehouse's own rows."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        missed, avoided = con.sql(
+    lens = Tradelens(warehouse)
+    with lens.session(read_only=True):
+        [(missed, avoided)] = lens.sql(
             "SELECT count(*) FILTER (WHERE status = 'ok' AND pnl > 0), "
             "count(*) FILTER (WHERE status = 'ok' AND pnl < 0) "
             "FROM history.counterfactuals WHERE run_id = 2"
-        ).fetchall()[0]
-        components = con.sql(
+        )[1]
+        [(components,)] = lens.sql(
             "SELECT count(DISTINCT k) FROM (SELECT unnest(map_keys(components)) AS k "
             "FROM raw.decisions)"
-        ).fetchall()[0][0]
-        days = con.sql(
+        )[1]
+        [(days,)] = lens.sql(
             "SELECT count(DISTINCT CAST(ts AS DATE)) FROM raw.decisions WHERE kind = 'blocked'"
-        ).fetchall()[0][0]
+        )[1]
     return {"missed": missed, "avoided": avoided, "components": components, "days": days}
 
 
@@ -59,7 +59,7 @@ def case_facts(warehouse: Path) -> dict:
 @pytest.mark.skipif(not chromium_available(), reason="needs chromium (apt-get install chromium)")
 def test_report_renders_every_chart_in_a_headless_browser(case_warehouse, tmp_path):
     page = tmp_path / "report.html"
-    page.write_text(build_report(case_warehouse, health=HEALTH), encoding="utf-8")
+    page.write_text(Tradelens(case_warehouse).report(health=HEALTH), encoding="utf-8")
     shot = tmp_path / "report.png"
     rendered = render(page, shot, profile=tmp_path / "chromium-profile")
     shutil.copy(shot, SCREENSHOT_COPY)
@@ -108,15 +108,16 @@ def test_report_command_writes_a_self_contained_page(case_warehouse, tmp_path):
 
 
 def test_report_of_a_past_version(case_warehouse):
-    html = build_report(case_warehouse, version=1)
+    lens = Tradelens(case_warehouse)
+    html = lens.report(version=1)
     assert "tradelens report: version 1" in html
     assert "<tr class='selected'><td>1</td>" in html  # the run log marks the version shown
     with pytest.raises(TradelensError, match="version 7 is not a published run"):
-        build_report(case_warehouse, version=7)
+        lens.report(version=7)
 
 
 def test_empty_warehouse_page_with_the_health_panel(warehouse):
-    html = build_report(warehouse, health=HEALTH)
+    html = Tradelens(warehouse).report(health=HEALTH)
     assert "No published version yet" in html
     assert "Plotly" not in html  # no charts, no 4 MB of plotly.js
     panel = html.split("id='health'", 1)[1].split("</section>", 1)[0]

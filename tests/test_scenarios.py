@@ -11,12 +11,10 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from conftest import write_jsonl
+from conftest import ingest_one, write_jsonl
 
 from analytics.config import settings_from_mapping
-from analytics.ingest import ingest_file
-from analytics.pipeline import run_cycle
-from analytics.warehouse import connect, query_rows
+from analytics.context import Tradelens
 
 T0 = datetime(2025, 1, 6)  # a Monday, 00:00 UTC
 # Learning has nothing to pick with a huge min_samples: the runs stay fast and scenario-only.
@@ -47,20 +45,25 @@ def executed(decision_id: str, t: datetime, symbol: str, direction: str = "long"
     return record | extra
 
 
-def ingest(con, tmp_path: Path, kind: str, records: list[dict], **options) -> None:
+def quiet_lens(warehouse: Path, **settings) -> Tradelens:
+    """The warehouse with QUIET settings, overridden by `settings`."""
+    return Tradelens(warehouse, settings_from_mapping(QUIET | settings))
+
+
+def ingest(lens: Tradelens, tmp_path: Path, kind: str, records: list[dict], **options) -> None:
     path = write_jsonl(tmp_path / f"{kind}_{next(_files)}.jsonl", records)
-    report = ingest_file(con, path, kind, **options)
+    report = ingest_one(lens, kind, path, **options)
     assert report.rejected == 0, report.first_reject
 
 
-def run(con, **settings):
-    result = run_cycle(con, settings_from_mapping(QUIET | settings))
+def run(lens: Tradelens):
+    result = lens.run()
     assert result.published, result.error
     return result
 
 
-def by_id(con, view: str = "latest.counterfactuals") -> dict[str, dict]:
-    return {r["decision_id"]: r for r in query_rows(con, f"SELECT * FROM {view}")}
+def by_id(lens: Tradelens, view: str = "latest.counterfactuals") -> dict[str, dict]:
+    return {r["decision_id"]: r for r in lens.rows(f"SELECT * FROM {view}")}
 
 
 def spec_ret(direction: int, entry_px: float, exit_px: float, cost_bps: float = 0.0) -> float:
@@ -77,11 +80,13 @@ def test_long_and_short_counterfactuals_with_costs_and_notional(warehouse, tmp_p
         blocked("long", at(12), "AAA", "long"),  # no notional: default_notional
         blocked("short", at(12), "AAA", "sell", notional=2500.0),
     ]
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, "prices", bars, bar_time="open", interval="5m")
-        ingest(con, tmp_path, "blocked", decisions)
-        run(con, fee_bps=3.0, slippage_bps=2.0, default_notional=800.0, default_hold_min=60)
-        got = by_id(con)
+    lens = quiet_lens(warehouse, fee_bps=3.0, slippage_bps=2.0, default_notional=800.0,
+                      default_hold_min=60)  # fmt: skip
+    with lens.session():
+        ingest(lens, tmp_path, "prices", bars, bar_time="open", interval="5m")
+        ingest(lens, tmp_path, "blocked", decisions)
+        run(lens)
+        got = by_id(lens)
 
     # At 00:12 the last bar known is k=1 (known 00:10); at 01:12 it is k=13 (known 01:10).
     long_ret = 113 / 101 - 1 - 2 * (3 + 2) / 10_000
@@ -116,11 +121,12 @@ def test_outcome_labels_and_null_prices_of_unresolved_legs(warehouse, tmp_path):
         blocked("exit_stale", at(0), "GAP", "long"),  # exit at 01:00 finds the 00:00 bar
         blocked("exit_pending", at(180), "UP", "long"),  # UP's data ends at 03:15
     ]
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, "prices", bars, bar_time="close", interval="5m")
-        ingest(con, tmp_path, "blocked", decisions)
-        run(con)
-        got = by_id(con)
+    lens = quiet_lens(warehouse)
+    with lens.session():
+        ingest(lens, tmp_path, "prices", bars, bar_time="close", interval="5m")
+        ingest(lens, tmp_path, "blocked", decisions)
+        run(lens)
+        got = by_id(lens)
 
     # close-stamped: at 00:10 the bar stamped 00:10 (k=2), at 01:10 the one stamped 01:10 (k=14)
     assert (got["up_long"]["entry_px"], got["up_long"]["exit_px"]) == (102, 114)
@@ -152,15 +158,17 @@ def test_outcome_labels_and_null_prices_of_unresolved_legs(warehouse, tmp_path):
 
 def test_bar_time_open_and_close_stamp_the_same_bars_differently(warehouse, tmp_path):
     same_bars = [(at(5 * k), 100 + k) for k in range(31)]
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, "prices", [bar("OPN", t, c) for t, c in same_bars],
-               bar_time="open", interval="5m")  # fmt: skip
-        ingest(con, tmp_path, "prices", [bar("CLS", t, c) for t, c in same_bars],
-               bar_time="close", interval="5m")  # fmt: skip
-        ingest(con, tmp_path, "blocked", [blocked("o", at(12), "OPN"), blocked("c", at(12), "CLS")])
-        run(con)
-        got = by_id(con)
-        first = query_rows(con, "SELECT symbol, available_at FROM raw.prices WHERE ts = ?", [T0])
+    lens = quiet_lens(warehouse)
+    with lens.session():
+        ingest(lens, tmp_path, "prices", [bar("OPN", t, c) for t, c in same_bars],
+                bar_time="open", interval="5m")  # fmt: skip
+        ingest(lens, tmp_path, "prices", [bar("CLS", t, c) for t, c in same_bars],
+                bar_time="close", interval="5m")  # fmt: skip
+        decisions = [blocked("o", at(12), "OPN"), blocked("c", at(12), "CLS")]
+        ingest(lens, tmp_path, "blocked", decisions)
+        run(lens)
+        got = by_id(lens)
+        first = lens.rows("SELECT symbol, available_at FROM raw.prices WHERE ts = ?", [T0])
 
     assert {r["symbol"]: r["available_at"] for r in first} == {"OPN": at(5), "CLS": at(0)}
     # open: known at ts+5m, so at 00:12 bar 00:05 (101); close: known at ts, bar 00:10 (102)
@@ -194,11 +202,12 @@ def test_price_lookup_boundaries(warehouse, tmp_path):
         blocked("pending_beats_stale", at(29), "HORIZON"),
         blocked("no_prices", at(0), "NOPRICE"),
     ]
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, "prices", bars, bar_time="close", interval="5m")
-        ingest(con, tmp_path, "blocked", decisions)
-        run(con, max_staleness_min=15, default_hold_min=60)
-        got = by_id(con)
+    lens = quiet_lens(warehouse, max_staleness_min=15, default_hold_min=60)
+    with lens.session():
+        ingest(lens, tmp_path, "prices", bars, bar_time="close", interval="5m")
+        ingest(lens, tmp_path, "blocked", decisions)
+        run(lens)
+        got = by_id(lens)
 
     def legs(decision_id: str) -> tuple:
         r = got[decision_id]
@@ -223,24 +232,25 @@ def test_pending_outcome_resolves_in_a_later_run_and_is_never_dropped(warehouse,
     first_bars = [bar("AAA", at(5 * k), 100 + k) for k in range(13)]  # up to 01:00
     later_bars = [bar("AAA", at(5 * k), 100 + k) for k in range(13, 25)]  # up to 02:00
     timing = {"entry_delays_min": [0], "holds_min": [60]}
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, "prices", first_bars, bar_time="close", interval="5m")
-        ingest(con, tmp_path, "blocked", [blocked("early", at(0), "AAA"),
-                                          blocked("late", at(30), "AAA")])  # fmt: skip
-        first = run(con, **timing)
-        got = by_id(con)
-        cells = query_rows(con, "SELECT * FROM latest.timing_grid ORDER BY population")
+    lens = quiet_lens(warehouse, **timing)
+    with lens.session():
+        ingest(lens, tmp_path, "prices", first_bars, bar_time="close", interval="5m")
+        ingest(lens, tmp_path, "blocked", [blocked("early", at(0), "AAA"),
+                                           blocked("late", at(30), "AAA")])  # fmt: skip
+        first = run(lens)
+        got = by_id(lens)
+        cells = lens.rows("SELECT * FROM latest.timing_grid ORDER BY population")
         assert got["late"]["status"] == "pending" and got["late"]["pnl"] is None
         assert got["early"]["status"] == "ok"
         for cell in cells:
             want = (0, 0) if cell["population"] == "executed" else (1, 1)
             assert (cell["n"], cell["n_unresolved"]) == want, cell["population"]
 
-        ingest(con, tmp_path, "prices", later_bars, bar_time="close", interval="5m")
-        second = run(con, **timing)
-        got = by_id(con)
-        cells = query_rows(con, "SELECT * FROM latest.timing_grid WHERE population = 'all'")
-        old = by_id(con, f"history.counterfactuals WHERE run_id = {first.run_id}")
+        ingest(lens, tmp_path, "prices", later_bars, bar_time="close", interval="5m")
+        second = run(lens)
+        got = by_id(lens)
+        cells = lens.rows("SELECT * FROM latest.timing_grid WHERE population = 'all'")
+        old = by_id(lens, f"history.counterfactuals WHERE run_id = {first.run_id}")
 
     assert second.run_id > first.run_id
     assert got["late"]["status"] == "ok"
@@ -272,13 +282,14 @@ def test_timing_grid_populations_weights_and_per_decision_outcomes(warehouse, tm
     }  # fmt: skip
     settings = {"entry_delays_min": [0, 5], "holds_min": [30, 60], "fee_bps": 1.0,
                 "counterfactual_weight": 0.5}  # fmt: skip
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, "prices", bars, bar_time="close", interval="5m")
-        ingest(con, tmp_path, "trades", [d[0] for k, d in decisions.items() if k[0] == "e"])
-        ingest(con, tmp_path, "blocked", [decisions["b_risk"][0]])
-        run(con, **settings)
-        grid = query_rows(con, "SELECT * FROM latest.timing_grid")
-        outcomes = query_rows(con, "SELECT * FROM latest.timing_outcomes")
+    lens = quiet_lens(warehouse, **settings)
+    with lens.session():
+        ingest(lens, tmp_path, "prices", bars, bar_time="close", interval="5m")
+        ingest(lens, tmp_path, "trades", [d[0] for k, d in decisions.items() if k[0] == "e"])
+        ingest(lens, tmp_path, "blocked", [decisions["b_risk"][0]])
+        run(lens)
+        grid = lens.rows("SELECT * FROM latest.timing_grid")
+        outcomes = lens.rows("SELECT * FROM latest.timing_outcomes")
 
     assert len(grid) == 2 * 2 * 3 and len(outcomes) == 3 * 2 * 2
     cost = 2 * 1.0 / 10_000
@@ -327,15 +338,16 @@ def test_timing_grid_populations_weights_and_per_decision_outcomes(warehouse, tm
 def test_a_corrected_bar_known_later_is_not_used_by_the_next_run(warehouse, tmp_path):
     """A correction restamps the 00:05 bar as a 15-minute bar (known 00:20, not 00:10): a run
     after it must price 00:12 with the 00:00 bar, even though its previous run used 00:05's."""
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, "prices", [bar("AAA", at(5 * k), 100 + k) for k in range(30)],
-               bar_time="open", interval="5m")  # fmt: skip
-        ingest(con, tmp_path, "blocked", [blocked("x", at(12), "AAA")])
-        run(con)
-        assert by_id(con)["x"]["entry_px"] == 101
-        ingest(con, tmp_path, "prices", [bar("AAA", at(5), 500)], bar_time="open", interval="15m")
-        run(con)
-        got = by_id(con)["x"]
+    lens = quiet_lens(warehouse)
+    with lens.session():
+        ingest(lens, tmp_path, "prices", [bar("AAA", at(5 * k), 100 + k) for k in range(30)],
+                bar_time="open", interval="5m")  # fmt: skip
+        ingest(lens, tmp_path, "blocked", [blocked("x", at(12), "AAA")])
+        run(lens)
+        assert by_id(lens)["x"]["entry_px"] == 101
+        ingest(lens, tmp_path, "prices", [bar("AAA", at(5), 500)], bar_time="open", interval="15m")
+        run(lens)
+        got = by_id(lens)["x"]
 
     assert (got["entry_px"], got["exit_px"]) == (100, 113)
     assert got["ret"] == pytest.approx(113 / 100 - 1, rel=1e-12)
@@ -343,12 +355,14 @@ def test_a_corrected_bar_known_later_is_not_used_by_the_next_run(warehouse, tmp_
 
 def test_a_staleness_of_months_in_whole_minutes_is_not_an_overflow(warehouse, tmp_path):
     """200,000 min (139 days) as an integer: its microseconds exceed 32 bits."""
-    with connect(warehouse) as con:
-        ingest(con, tmp_path, "prices", [bar("A", at(0), 10.0), bar("A", at(60 * 24 * 60), 12.0)],
-               bar_time="close")  # fmt: skip
-        ingest(con, tmp_path, "blocked", [blocked("b1", at(60 * 24 * 30), "A")])
-        result = run(con, max_staleness_min=200_000, default_hold_min=60 * 24 * 30)
+    lens = quiet_lens(warehouse, max_staleness_min=200_000, default_hold_min=60 * 24 * 30)
+    with lens.session():
+        ingest(lens, tmp_path, "prices", [bar("A", at(0), 10.0),
+                                          bar("A", at(60 * 24 * 60), 12.0)],
+                bar_time="close")  # fmt: skip
+        ingest(lens, tmp_path, "blocked", [blocked("b1", at(60 * 24 * 30), "A")])
+        result = run(lens)
         assert result.status == "success", result.error
-        [row] = query_rows(con, "SELECT entry_px, exit_px, status FROM latest.counterfactuals")
+        [row] = lens.rows("SELECT entry_px, exit_px, status FROM latest.counterfactuals")
     # entry on day 30: the day-0 bar, 30 days old yet within staleness; exit on day 60: 12
     assert (row["entry_px"], row["exit_px"], row["status"]) == (10.0, 12.0, "ok")

@@ -21,16 +21,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import tradelens
+from conftest import ingest_one, tradelens
 from prometheus_client.parser import text_string_to_metric_families
 
 from analytics.config import settings_from_mapping
-from analytics.ingest import ingest_file
+from analytics.context import Tradelens
+from analytics.runlog import RunLog
 from analytics.sample_data import SampleFiles, write_sample_data
-from analytics.service.health import RunLog, ServiceFacts, health_document, verdict
+from analytics.service.health import ServiceFacts, health_document, verdict
 from analytics.service.inbox import InboxScanner
 from analytics.service.logs import RUN_ID, JsonFormatter, RunIdFilter
-from analytics.warehouse import connect
 
 INTERVAL_MIN = 0.05  # 3 s between cycles
 REQUIRED_HEALTH_FIELDS = {
@@ -45,7 +45,13 @@ REQUIRED_HEALTH_FIELDS = {
     "next_run_at",
     "interval_min",
 }
-ALL_COMPONENTS = ["counterfactuals", "timing_grid", "weight_grid", "sizing_grid"]
+ALL_COMPONENTS = [
+    "scenario_outcomes",
+    "counterfactuals",
+    "timing_grid",
+    "weight_grid",
+    "sizing_grid",
+]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -199,8 +205,9 @@ def test_inbox_picks_up_each_content_once_and_quarantines_unreadable_files(
     ahead = time.time() + 600
     os.utime(fresh, (ahead, ahead))
 
-    with connect(warehouse) as con:
-        first = inbox.pick_up(con, settings, run_id=1)
+    lens = Tradelens(warehouse, settings)
+    with lens.session():
+        first = inbox.pick_up(lens, run_id=1)
         assert sorted(i.path.name for i, _ in first.ingested) == ["b.jsonl", "t.jsonl"]
         assert [r.accepted for i, r in first.ingested if i.kind == "trades"] == [
             len(_lines(sample.trades))
@@ -208,7 +215,7 @@ def test_inbox_picks_up_each_content_once_and_quarantines_unreadable_files(
 
         # a copy under another name, the same file again, and nothing new: nothing to do
         _settled(Path(shutil.copy(sample.trades, trades_dir / "t-copy.jsonl")))
-        second = inbox.pick_up(con, settings, run_id=2)
+        second = inbox.pick_up(lens, run_id=2)
         assert (second.ingested, second.quarantined, second.known) == ([], [], 3)
 
         # rewritten in place with more records: new content, picked up again
@@ -217,29 +224,29 @@ def test_inbox_picks_up_each_content_once_and_quarantines_unreadable_files(
         # garbage: a file no reader can parse
         (trades_dir / "garbage.parquet").write_bytes(b"\x00not a parquet file\xff" * 10)
         _settled(trades_dir / "garbage.parquet")
-        third = inbox.pick_up(con, settings, run_id=3)
+        third = inbox.pick_up(lens, run_id=3)
         assert [(i.path.name, r.accepted) for i, r in third.ingested] == [
             ("b.jsonl", len(blocked_lines) - half)
         ]
         assert [i.path.name for i, _ in third.quarantined] == ["garbage.parquet"]
 
         # quarantined stays quarantined: not retried while its content is the same
-        fourth = inbox.pick_up(con, settings, run_id=4)
+        fourth = inbox.pick_up(lens, run_id=4)
         assert (fourth.ingested, fourth.quarantined) == ([], [])
 
-        ledger = con.execute(
+        ledger = lens.rows(
             "SELECT path, kind, status, reason, run_id FROM raw.inbox_files ORDER BY run_id, path"
-        ).fetchall()
-        decisions = con.execute("SELECT kind, count(*) FROM raw.decisions GROUP BY 1").fetchall()
-    names = [(Path(p).name, status, run) for p, _, status, _, run in ledger]
+        )
+        decisions = lens.rows("SELECT kind, count(*) AS n FROM raw.decisions GROUP BY 1")
+    names = [(Path(r["path"]).name, r["status"], r["run_id"]) for r in ledger]
     assert names == [
         ("b.jsonl", "ingested", 1),
         ("t.jsonl", "ingested", 1),
         ("b.jsonl", "ingested", 3),
         ("garbage.parquet", "quarantined", 3),
     ]
-    assert "cannot read as PARQUET" in ledger[3][3]
-    assert dict(decisions) == {
+    assert "cannot read as PARQUET" in ledger[3]["reason"]
+    assert {r["kind"]: r["n"] for r in decisions} == {
         "executed": len(_lines(sample.trades)),
         "blocked": len(blocked_lines),
     }
@@ -268,11 +275,12 @@ def test_unreadable_inbox_file_is_quarantined_until_its_permissions_change(
     target = Path(shutil.copy(sample.trades, tmp_path / "in" / "t.jsonl"))
     target.chmod(0)
     _settled(target)
-    with connect(warehouse) as con:
-        first = inbox.pick_up(con, settings, run_id=1)
-        again = inbox.pick_up(con, settings, run_id=2)
+    lens = Tradelens(warehouse, settings)
+    with lens.session():
+        first = inbox.pick_up(lens, run_id=1)
+        again = inbox.pick_up(lens, run_id=2)
         target.chmod(0o644)
-        readable = inbox.pick_up(con, settings, run_id=3)
+        readable = inbox.pick_up(lens, run_id=3)
     assert [r for _, r in first.quarantined] == [f"{target}: cannot read (Permission denied)"]
     assert (again.quarantined, again.ingested) == ([], [])
     assert [r.accepted for _, r in readable.ingested] == [len(_lines(sample.trades))]
@@ -466,13 +474,14 @@ def sample_prices(sample: SampleFiles) -> list:
 def test_failed_component_is_carried_service_goes_stale_and_sigterm_abandons_the_cycle(
     warehouse: Path, tmp_path: Path, sample: SampleFiles
 ) -> None:
-    with connect(warehouse) as con:
+    lens = Tradelens(warehouse, settings_from_mapping({}))
+    with lens.session():
         for kind, path in (
             ("prices", sample.prices),
             ("trades", sample.trades),
             ("blocked", sample.blocked),
         ):
-            ingest_file(con, path, kind)
+            ingest_one(lens, kind, path)
     config = _write_config(tmp_path)
     first = tradelens("run", "--config", str(config), warehouse=warehouse)  # run 1: all fresh
     assert first.returncode == 0, first.stderr
@@ -490,7 +499,9 @@ def test_failed_component_is_carried_service_goes_stale_and_sigterm_abandons_the
         sizing = health["components"]["sizing_grid"]
         assert (sizing["status"], sizing["attempts"], sizing["carried_from"]) == ("failed", 3, 1)
         assert "fault injected" in sizing["error"]
-        assert all(health["components"][c]["status"] == "ok" for c in ALL_COMPONENTS[:3])
+        assert all(
+            health["components"][c]["status"] == "ok" for c in ALL_COMPONENTS if c != "sizing_grid"
+        )
         assert health["components_available"] == ALL_COMPONENTS  # sizing carried from run 1
         published = _sql(
             warehouse, "select run_id, count(*) as n from latest.counterfactuals group by 1"

@@ -15,14 +15,12 @@ from pathlib import Path
 
 import pytest
 from case_warehouse import build_case_warehouse
-from conftest import tradelens, write_jsonl
+from conftest import ingest_one, tradelens, write_jsonl
 from hypothesis import HealthCheck, given, settings
 from test_property import cases, ingest_batch
 
 from analytics.config import settings_from_mapping
-from analytics.ingest import ingest_file
-from analytics.pipeline import run_cycle
-from analytics.warehouse import connect, query_rows
+from analytics.context import Tradelens
 
 LATEST = {  # table → the columns that identify a row
     "counterfactuals": ("decision_id",),
@@ -36,11 +34,12 @@ IGNORED = {"run_id"}  # the only column allowed to differ between two warehouses
 
 
 def latest_tables(path: Path) -> dict[str, dict[tuple, dict]]:
-    with connect(path, read_only=True) as con:
+    lens = Tradelens(path)
+    with lens.session(read_only=True):
         return {
             table: {
                 tuple(row[k] for k in keys): row
-                for row in query_rows(con, f"SELECT * FROM latest.{table}")
+                for row in lens.rows(f"SELECT * FROM latest.{table}")
             }
             for table, keys in LATEST.items()
         }
@@ -78,12 +77,12 @@ def test_conformance_case_gives_the_same_latest_tables_on_both_engines(
     monkeypatch.setenv("TRADELENS_ENGINE", "spark")
     build_case_warehouse(spark_path)
     assert_same_latest(spark_path, duckdb_path)
-    with connect(spark_path, read_only=True) as con:
-        engines = con.execute("SELECT DISTINCT engine FROM runs WHERE published").fetchall()
-        stored = con.execute("SELECT count(*) FROM latest.timing_outcomes").fetchall()
-    assert engines == [("spark",)]
-    with connect(duckdb_path, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM latest.timing_outcomes").fetchall() == stored
+    spark = Tradelens(spark_path)
+    engines = spark.rows("SELECT DISTINCT engine FROM runs WHERE published")
+    stored = spark.rows("SELECT count(*) AS n FROM latest.timing_outcomes")
+    assert engines == [{"engine": "spark"}]
+    duckdb = Tradelens(duckdb_path)
+    assert duckdb.rows("SELECT count(*) AS n FROM latest.timing_outcomes") == stored
 
 
 @pytest.mark.spark
@@ -101,12 +100,12 @@ def test_random_markets_give_the_same_latest_tables_on_both_engines(
         for engine in ("duckdb", "spark"):
             paths[engine] = folder / f"{engine}.duckdb"
             shutil.copy(migrated_template, paths[engine])
-            run_settings = settings_from_mapping(config | {"engine": engine})
-            with connect(paths[engine]) as con:
+            lens = Tradelens(paths[engine], settings_from_mapping(config | {"engine": engine}))
+            with lens.session():
                 for stage in stages:
                     (folder / f"{engine}_{stage}").mkdir()
-                    ingest_batch(con, folder / f"{engine}_{stage}", market, log, stage)
-                    assert run_cycle(con, run_settings).published
+                    ingest_batch(lens, folder / f"{engine}_{stage}", market, log, stage)
+                    assert lens.run().published
         assert_same_latest(paths["spark"], paths["duckdb"])
 
 
@@ -140,28 +139,28 @@ def test_a_bar_weeks_before_its_lookup_is_found_across_time_partitions(
     for name, engine in runs.items():
         paths[name] = tmp_path / f"{name}.duckdb"
         shutil.copy(migrated_template, paths[name])
-        with connect(paths[name]) as con:
+        lens = Tradelens(paths[name], settings_from_mapping(config | engine))
+        with lens.session():
             if "spark_prices" not in engine:
-                ingest_file(con, write_jsonl(tmp_path / "b.jsonl", bars), "prices", interval="1m")
-            ingest_file(con, write_jsonl(tmp_path / "blocked.jsonl", decisions), "blocked")
-            assert run_cycle(con, settings_from_mapping(config | engine)).published
+                ingest_one(lens, "prices", write_jsonl(tmp_path / "b.jsonl", bars), interval="1m")
+            ingest_one(lens, "blocked", write_jsonl(tmp_path / "blocked.jsonl", decisions))
+            assert lens.run().published
         if name == "duckdb":
-            with connect(paths[name]) as con:
-                con.execute(
+            with lens.warehouse() as wh:  # the bars a user keeps outside the warehouse
+                wh.execute(
                     f"COPY (SELECT symbol, available_at, close FROM raw.prices) TO '{outside}' "
                     "(FORMAT parquet, PARTITION_BY (symbol))"
                 )
     assert_same_latest(paths["spark"], paths["duckdb"])
     assert_same_latest(paths["spark_prices"], paths["duckdb"])
     assert list((tmp_path / "work").iterdir()) == []  # the run's exchange folder is removed
-    with connect(paths["spark"], read_only=True) as con:
-        d7 = con.execute(
-            "SELECT entry_px, exit_px, status FROM latest.counterfactuals WHERE decision_id = 'd7'"
-        ).fetchall()
+    d7 = Tradelens(paths["spark"]).rows(
+        "SELECT entry_px, exit_px, status FROM latest.counterfactuals WHERE decision_id = 'd7'"
+    )
     # d7 at day 35 12:30: the last bar known is day 27's (close 13), eight days (another week)
     # before; exit 30,000 min = 20 d 20 h later, day 56 08:30: day 54's bar (close 16), and
     # day 63's bar exists, so the exit is not pending
-    assert d7 == [(13.0, 16.0, "ok")]
+    assert d7 == [{"entry_px": 13.0, "exit_px": 16.0, "status": "ok"}]
 
 
 # --------------------------------------------------------------------------- user mistakes
@@ -176,9 +175,10 @@ def _published_before_and_after(warehouse: Path, env: dict, *args: str):
     assert tradelens("ingest", "prices", str(prices), warehouse=warehouse).returncode == 0
     assert tradelens("run", warehouse=warehouse).returncode == 0
     failed = tradelens("run", *args, warehouse=warehouse, env={"TRADELENS_ENGINE": "spark"} | env)
-    with connect(warehouse, read_only=True) as con:
-        latest = con.execute("SELECT run_id FROM latest.run").fetchall()
-        runs = con.execute("SELECT run_id, engine, status FROM runs ORDER BY run_id").fetchall()
+    lens = Tradelens(warehouse)
+    with lens.session(read_only=True):
+        _, latest = lens.sql("SELECT run_id FROM latest.run")
+        _, runs = lens.sql("SELECT run_id, engine, status FROM runs ORDER BY run_id")
     return failed, latest, runs
 
 

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import tradelens, write_jsonl
+from conftest import ingest_one, tradelens, write_jsonl
 
 from analytics.cli import cli
+from analytics.context import Tradelens
 from analytics.errors import ReadOnlyError, TradelensError
-from analytics.ingest import ingest_file
-from analytics.sql_access import run_query
-from analytics.warehouse import connect
 
 BARS = [
     {"symbol": "ALPHA", "ts": "2025-03-04T10:00:00Z", "open": 50, "high": 51, "low": 49,
@@ -31,9 +29,14 @@ def loaded(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """A warehouse holding two bars, shared by this module's tests: they only read it."""
     folder = tmp_path_factory.mktemp("sql")
     warehouse = Path(shutil.copy(migrated_template, folder / "tradelens.duckdb"))
-    with connect(warehouse) as con:
-        ingest_file(con, write_jsonl(folder / "bars.jsonl", BARS), "prices", interval="1h")
+    lens = Tradelens(warehouse)
+    ingest_one(lens, "prices", write_jsonl(folder / "bars.jsonl", BARS), interval="1h")
     return warehouse
+
+
+def lens_sql(warehouse: Path, query: str, params: dict | None = None):
+    """`Tradelens.sql` on its own read-only connection, as each `tradelens sql` opens one."""
+    return Tradelens(warehouse).sql(query, params)
 
 
 def digest(path: Path) -> str:
@@ -41,7 +44,7 @@ def digest(path: Path) -> str:
 
 
 def test_select_returns_columns_and_rows(loaded: Path) -> None:
-    columns, rows = run_query(loaded, QUERY)
+    columns, rows = lens_sql(loaded, QUERY)
     assert columns == ["symbol", "close", "ts"]
     assert [(s, c, str(t)) for s, c, t in rows] == [
         ("ALPHA", 50.5, "2025-03-04 10:00:00"),
@@ -51,14 +54,14 @@ def test_select_returns_columns_and_rows(loaded: Path) -> None:
 
 def test_reads_that_are_not_plain_selects(loaded: Path) -> None:
     # several statements: the last one's rows
-    assert run_query(loaded, "SELECT 1; SELECT count(*) AS n FROM raw.prices") == (["n"], [(2,)])
+    assert lens_sql(loaded, "SELECT 1; SELECT count(*) AS n FROM raw.prices") == (["n"], [(2,)])
     with_cte = "WITH b AS (SELECT close FROM raw.prices) SELECT max(close) AS top FROM b"
-    assert run_query(loaded, with_cte) == (["top"], [(50.5,)])
-    columns, rows = run_query(loaded, "PRAGMA table_info('raw.prices')")
+    assert lens_sql(loaded, with_cte) == (["top"], [(50.5,)])
+    columns, rows = lens_sql(loaded, "PRAGMA table_info('raw.prices')")
     assert [r[columns.index("name")] for r in rows][:3] == ["symbol", "ts", "open"]
-    assert run_query(loaded, "EXPLAIN SELECT * FROM raw.prices")[1]
-    assert run_query(loaded, "EXPLAIN ANALYZE SELECT * FROM raw.prices")[1]
-    assert run_query(loaded, "SELECT $n + 1 AS m", {"n": 41}) == (["m"], [(42,)])
+    assert lens_sql(loaded, "EXPLAIN SELECT * FROM raw.prices")[1]
+    assert lens_sql(loaded, "EXPLAIN ANALYZE SELECT * FROM raw.prices")[1]
+    assert lens_sql(loaded, "SELECT $n + 1 AS m", {"n": 41}) == (["m"], [(42,)])
 
 
 WRITES = {
@@ -90,17 +93,17 @@ def test_writes_are_refused_and_change_nothing(
     outside.mkdir()
     before = digest(loaded)
     with pytest.raises(ReadOnlyError, match="read-only") as raised:
-        run_query(loaded, statement.format(dir=outside))
+        lens_sql(loaded, statement.format(dir=outside))
     assert "\n" not in str(raised.value)
     assert digest(loaded) == before
     assert list(outside.iterdir()) == []
-    assert run_query(loaded, "SELECT count(*), sum(close) FROM raw.prices")[1] == [(2, 59.75)]
+    assert lens_sql(loaded, "SELECT count(*), sum(close) FROM raw.prices")[1] == [(2, 59.75)]
 
 
 def test_a_failing_query_is_one_line(loaded: Path) -> None:
     for bad in ("SELEC 1", "SELECT nope FROM raw.prices", "SELECT * FROM raw.nothing", ""):
         with pytest.raises(TradelensError) as raised:
-            run_query(loaded, bad)
+            lens_sql(loaded, bad)
         assert "\n" not in str(raised.value)
 
 

@@ -9,12 +9,12 @@ import pytest
 
 from analytics.errors import WarehouseError
 from analytics.warehouse import (
-    connect,
     current_revision,
     head_revision,
     init_warehouse,
     load_sql,
     migrate,
+    open_warehouse,
 )
 
 # What SPEC §10 promises at every revision, and what revision 0002 built exactly, by hand.
@@ -85,48 +85,54 @@ def test_upgrade_from_empty_downgrade_to_base_and_upgrade_again(tmp_path: Path) 
 def test_writer_upgrades_an_older_revision(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     migrate(path, "0001")
-    with connect(path) as con:
-        runs = con.execute("SELECT count(*) FROM runs").fetchall()
-    assert runs == [(0,)]
+    with open_warehouse(path) as wh:
+        runs = wh.value("SELECT count(*) FROM runs")
+    assert runs == 0
     assert current_revision(path) == head_revision()
 
 
 def test_reader_of_an_older_revision_is_told_to_upgrade(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     migrate(path, "0001")
-    with pytest.raises(WarehouseError, match="tradelens init"), connect(path, read_only=True):
+    with (
+        pytest.raises(WarehouseError, match="tradelens init"),
+        open_warehouse(path, read_only=True),
+    ):
         pass
     assert current_revision(path) == "0001"  # a reader never migrates
 
 
 def test_missing_warehouse_needs_init_unless_created(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
-    with pytest.raises(WarehouseError, match=r"no warehouse at .*tradelens init"), connect(path):
+    with (
+        pytest.raises(WarehouseError, match=r"no warehouse at .*tradelens init"),
+        open_warehouse(path),
+    ):
         pass
     assert not path.exists()
-    with connect(path, create=True) as con:
-        assert con.execute("SELECT count(*) FROM raw.prices").fetchall() == [(0,)]
+    with open_warehouse(path, create=True) as wh:
+        assert wh.value("SELECT count(*) FROM raw.prices") == 0
     assert current_revision(path) == head_revision()
 
 
 def test_init_is_idempotent_and_keeps_data(warehouse: Path) -> None:
-    with connect(warehouse) as con:
-        con.execute(
+    with open_warehouse(warehouse) as wh:
+        wh.execute(
             "INSERT INTO raw.rejects VALUES ('f', 'id', 'prices', 1, 'ts', 'bad', '{}', now())"
         )
     assert init_warehouse(warehouse) == head_revision()
-    with connect(warehouse, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM raw.rejects").fetchall() == [(1,)]
+    with open_warehouse(warehouse, read_only=True) as wh:
+        assert wh.value("SELECT count(*) FROM raw.rejects") == 1
 
 
 def test_connections_speak_utc(warehouse: Path) -> None:
-    with connect(warehouse, read_only=True) as con:
-        rows = con.execute(
+    with open_warehouse(warehouse, read_only=True) as wh:
+        row = wh.one(
             "SELECT current_setting('TimeZone'), "
             "CAST(TIMESTAMPTZ '2025-03-04 10:00:00-05:00' AS TIMESTAMP)"
-        ).fetchall()
-    assert rows[0][0] == "UTC"
-    assert str(rows[0][1]) == "2025-03-04 15:00:00"
+        )
+    assert row[0] == "UTC"
+    assert str(row[1]) == "2025-03-04 15:00:00"
 
 
 def test_load_sql_reads_sql_files_by_name() -> None:

@@ -1,95 +1,106 @@
 """Where a run's heavy SQL executes: DuckDB in the warehouse process, or Apache Spark.
 
-Scenario and learning code talk to an `Engine`, never to a connection directly, with the SQL of
-sql/ (DuckDB dialect, the one definition). Tables an engine creates are named like DuckDB temp
-tables; the warehouse (`engine.con`) always holds the run log, the history and the store, and
-`materialize` brings an engine table into it for publishing.
+Scenario and learning code talk to an `Engine`, never to a connection, with the SQL of sql/
+(DuckDB dialect, the one definition). An engine runs queries and materialises their results as
+tables of the run; the warehouse side (planning, the run log, publishing) keeps the DuckDB
+connection and reads an engine table through `to_warehouse`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import importlib.util
 from typing import Protocol
 
-import duckdb
 import polars as pl
 
 from analytics.config import Settings
 from analytics.errors import TradelensError
-from analytics.warehouse import temp_table
+from analytics.warehouse import Params, Warehouse, load_sql
 
-Params = Mapping[str, object] | None
+SPARK_MODULES = ("pyspark", "sqlglot")
+# Macros of sql/ every engine knows: DuckDB defines them per run, Spark's transpiler expands them.
+MACRO_FILES = ("scenarios/macros", "learning/macros")
 
 
 class Engine(Protocol):
     name: str
-    con: duckdb.DuckDBPyConnection  # the warehouse
 
-    def create(self, name: str, sql: str, params: Params = None, *, view: bool = False) -> None:
-        """Table (or view) `name` holding the result of `sql`."""
+    def table(self, name: str, sql: str, params: Params = None, *, ordered: bool = True) -> None:
+        """Table `name` of the run holding the result of query `sql`. `ordered=False` lets the
+        engine write rows in any order (for big tables only joined and aggregated)."""
 
-    def execute(self, sql: str, params: Params = None) -> None:
-        """One statement (e.g. CREATE VIEW) on the engine."""
+    def view(self, name: str, sql: str) -> None:
+        """View `name` of the run over query `sql` (computed where it is read)."""
 
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
         """A (small) query result on the driver."""
 
-    def values(self, name: str, columns: str, rows: Sequence[tuple]) -> None:
-        """Table `name` from rows, on the engine and in the warehouse."""
+    def load(self, name: str, frame: pl.DataFrame) -> None:
+        """Table `name` of the run from a (small) frame made on the driver."""
 
-    def upload(self, name: str) -> None:
-        """Make warehouse temp table `name` readable by the engine."""
+    def share(self, name: str) -> None:
+        """Make warehouse relation `name` readable by the engine under the same name."""
 
-    def materialize(self, name: str) -> None:
-        """Make engine table `name` a temp table of the warehouse connection."""
-
-    def share_inputs(self, settings: Settings) -> None:
-        """Make the run's inputs (run_decisions, raw prices) readable by the engine."""
+    def to_warehouse(self, name: str) -> str:
+        """The name under which the warehouse connection reads engine table `name`."""
 
     def close(self) -> None: ...
 
 
 class DuckDBEngine:
-    """Everything stays in the warehouse connection: `upload` and `materialize` do nothing."""
+    """The warehouse connection itself: tables of the run are its temp tables."""
 
     name = "duckdb"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
+    def __init__(self, warehouse: Warehouse) -> None:
+        self._warehouse = warehouse
+        for macros in MACRO_FILES:
+            warehouse.script(load_sql(macros))
 
-    def create(self, name: str, sql: str, params: Params = None, *, view: bool = False) -> None:
-        kind = "VIEW" if view else "TABLE"
-        self.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}", params)
+    def table(self, name: str, sql: str, params: Params = None, *, ordered: bool = True) -> None:
+        if ordered:
+            self._warehouse.temp_table(name, sql, params)
+            return
+        with self._warehouse.unordered():
+            self._warehouse.temp_table(name, sql, params)
 
-    def execute(self, sql: str, params: Params = None) -> None:
-        self.con.execute(sql, dict(params) if params else None)
+    def view(self, name: str, sql: str) -> None:
+        self._warehouse.temp_view(name, sql)
 
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
-        return self.con.sql(sql, params=dict(params) if params else None).pl()
+        return self._warehouse.frame(sql, params)
 
-    def values(self, name: str, columns: str, rows: Sequence[tuple]) -> None:
-        temp_table(self.con, name, columns, list(rows))
+    def load(self, name: str, frame: pl.DataFrame) -> None:
+        self._warehouse.load_frame(name, frame)
 
-    def upload(self, name: str) -> None:
-        pass
+    def share(self, name: str) -> None:
+        pass  # the engine is the warehouse connection: it reads the relation where it is
 
-    def materialize(self, name: str) -> None:
-        pass
-
-    def share_inputs(self, settings: Settings) -> None:
-        pass  # the SQL reads raw.* of the warehouse itself
+    def to_warehouse(self, name: str) -> str:
+        return name
 
     def close(self) -> None:
         pass
 
 
-def open_engine(con: duckdb.DuckDBPyConnection, settings: Settings) -> Engine:
+def open_engine(warehouse: Warehouse, settings: Settings) -> Engine:
     """The engine `settings.engine` names, ready to run (Spark: session started, or a one-line
     error naming what is missing)."""
     if settings.engine == "duckdb":
-        return DuckDBEngine(con)
+        return DuckDBEngine(warehouse)
     if settings.engine == "spark":
+        _check_spark_installed()
         from analytics.engines.spark import SparkEngine
 
-        return SparkEngine(con, settings)
+        return SparkEngine(warehouse, settings)
     raise TradelensError(f"unknown engine {settings.engine!r}: use duckdb or spark")
+
+
+def _check_spark_installed() -> None:
+    """Before anything of Spark's is imported: a missing extra is one line, not a traceback."""
+    missing = [m for m in SPARK_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise TradelensError(
+            f"engine 'spark' needs {' and '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not installed: pip install 'tradelens[spark]'"
+        )

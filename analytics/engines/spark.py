@@ -12,18 +12,15 @@ import shutil
 import socket
 import tempfile
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
-import duckdb
 import polars as pl
 
 from analytics.config import Settings
-from analytics.engines import Params
 from analytics.engines.spark_sql import to_spark, to_spark_steps
-from analytics.errors import TradelensError
-from analytics.warehouse import fetch_one, temp_table
+from analytics.errors import TradelensError, first_line
+from analytics.warehouse import Params, Warehouse, identifier
 
 MASTER_PROBE_SEC = 5.0
 # Spark settings that make its SQL mean what DuckDB's means: UTC wall times, lenient map and
@@ -40,78 +37,83 @@ SESSION_CONF = {
 LOCAL_CONF = {"spark.sql.shuffle.partitions": "8", "spark.driver.memory": "3g"}
 
 
+# The big relations a run shares with Spark go as Parquet partitioned by symbol (the unit the
+# ASOF replay partitions on), with the columns Spark reads; the others as one file.
+PARTITIONED = {"run_decisions": "*", "raw.prices": "symbol, available_at, close"}
+
+
 class SparkEngine:
     name = "spark"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-        self.con = con
-        self.settings = settings
+    def __init__(self, warehouse: Warehouse, settings: Settings) -> None:
+        self._warehouse = warehouse
+        self._spark_prices = settings.spark_prices
         self.spark = start_session(settings.spark_master)
         # A folder of this run's own: Spark caches file listings, so a path is never rewritten
         # while a session (the service's, a test's) may still remember it.
         base = Path(settings.spark_workdir or tempfile.gettempdir())
         self.workdir = base / f"tradelens-spark-{uuid.uuid4().hex[:12]}"
         self.workdir.mkdir(parents=True)
-        self._uploads = itertools.count()
+        self._shares = itertools.count()
 
-    def create(self, name: str, sql: str, params: Params = None, *, view: bool = False) -> None:
+    def table(self, name: str, sql: str, params: Params = None, *, ordered: bool = True) -> None:
         *shared, (_, query) = to_spark_steps(sql, params)
         for cte, cte_query in shared:
             self.spark.sql(cte_query).localCheckpoint(eager=True).createOrReplaceTempView(cte)
-        frame = self.spark.sql(query)
-        if not view:  # a table: computed once, lineage cut (like a DuckDB temp table)
-            frame = frame.localCheckpoint(eager=True)
-        frame.createOrReplaceTempView(name)
+        # computed once, lineage cut (like a DuckDB temp table)
+        self.spark.sql(query).localCheckpoint(eager=True).createOrReplaceTempView(name)
 
-    def execute(self, sql: str, params: Params = None) -> None:
-        self.spark.sql(to_spark(sql, params))
+    def view(self, name: str, sql: str) -> None:
+        self.spark.sql(to_spark(sql)).createOrReplaceTempView(name)
 
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
         return pl.from_arrow(self.spark.sql(to_spark(sql, params)).toArrow())
 
-    def values(self, name: str, columns: str, rows: Sequence[tuple]) -> None:
-        temp_table(self.con, name, columns, list(rows))
-        self.upload(name)
-
-    def upload(self, name: str) -> None:
-        path = self.workdir / "upload" / f"{name}-{next(self._uploads)}.parquet"
+    def load(self, name: str, frame: pl.DataFrame) -> None:
+        path = self.workdir / "loaded" / f"{name}-{next(self._shares)}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.con.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
+        frame.write_parquet(path)
         self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
 
-    def materialize(self, name: str) -> None:
+    def to_warehouse(self, name: str) -> str:
         path = self.workdir / "results" / name
         self.spark.table(name).write.mode("overwrite").parquet(str(path))
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_parquet('{path}/*.parquet')"
+        self._warehouse.temp_table(
+            name, "SELECT * FROM read_parquet($files)", {"files": str(path / "*.parquet")}
         )
-
-    def share_inputs(self, settings: Settings) -> None:
-        """run_decisions and raw prices as Parquet partitioned by symbol; prices from
-        `spark_prices` when the user keeps them outside the warehouse."""
-        decisions = self.workdir / "inputs" / "run_decisions"
-        _copy_partitioned(self.con, "run_decisions", decisions)
-        self.spark.read.parquet(str(decisions)).createOrReplaceTempView("run_decisions")
-        prices = settings.spark_prices
-        if not prices:
-            prices = str(self.workdir / "inputs" / "prices")
-            _copy_partitioned(self.con, "raw.prices", prices, "symbol, available_at, close")
-        self.spark.read.parquet(prices).createOrReplaceTempView("raw__prices")
+        return name
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def share(self, name: str) -> None:
+        """A warehouse relation as a Spark view of the same name (`raw.prices` as raw__prices,
+        the spelling the transpiler gives schema-qualified names); bars come from
+        `spark_prices` instead when the user keeps them outside the warehouse. Each share is
+        a fresh path: Spark caches file listings."""
+        view = name.replace(".", "__")
+        if name == "raw.prices" and self._spark_prices:
+            path = self._spark_prices
+        else:
+            path = str(self.workdir / "shared" / f"{view}-{next(self._shares)}")
+            _copy(self._warehouse, name, Path(path), PARTITIONED.get(name))
+        self.spark.read.parquet(path).createOrReplaceTempView(view)
 
-def _copy_partitioned(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path | str, columns: str = "*"
-) -> None:
-    Path(path).mkdir(parents=True, exist_ok=True)
-    if fetch_one(con, f"SELECT count(*) FROM {table}")[0] == 0:
-        # no partition to write: one empty file still tells Spark the columns
-        con.execute(f"COPY (SELECT {columns} FROM {table}) TO '{path}/empty.parquet'")
+
+def _copy(warehouse: Warehouse, table: str, path: Path, partitioned: str | None) -> None:
+    """Relation `table` as Parquet under `path`: partitioned by symbol with the columns
+    `partitioned`, else all of it in one file."""
+    path.mkdir(parents=True, exist_ok=True)
+    query = f"SELECT {partitioned or '*'} FROM {identifier(table)}"
+    if partitioned is None or warehouse.value(f"SELECT count(*) FROM {identifier(table)}") == 0:
+        # (no partition to write: one file, empty or not, still tells Spark the columns)
+        warehouse.execute(
+            f"COPY ({query}) TO $file (FORMAT parquet)", {"file": str(path / "0.parquet")}
+        )
         return
-    con.execute(
-        f"COPY (SELECT {columns} FROM {table}) TO '{path}' (FORMAT parquet, PARTITION_BY (symbol))"
+    warehouse.execute(
+        f"COPY ({query}) TO $path (FORMAT parquet, PARTITION_BY (symbol), OVERWRITE_OR_IGNORE)",
+        {"path": str(path)},
     )
 
 
@@ -136,8 +138,8 @@ def start_session(master: str):
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM's own words, on one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TradelensError(f"Spark session on {master!r} could not start: {first}") from None
+        message = f"Spark session on {master!r} could not start: {first_line(exc)}"
+        raise TradelensError(message) from None
     session.sparkContext.setLogLevel("ERROR")
     return session
 

@@ -3,7 +3,9 @@
 The SQL files stay the single definition of every computation. sqlglot parses them as DuckDB and
 writes Spark; what it cannot translate by itself is rewritten here on the syntax tree:
   - `$name` parameters become literals (floats as DOUBLE: a bare 0.5 is DECIMAL in Spark),
-  - the DuckDB macros of sql/scenarios/macros.sql are expanded in place,
+  - the DuckDB macros of sql/ (MACRO_FILES) are expanded in place: scalar macros as
+    expressions, table macros (`FROM cell_metrics('cells', 'outcomes')`) as subqueries over
+    the relations their `query_table` arguments name,
   - ASOF JOIN, which Spark lacks, becomes a window over the union of both sides (see _asof),
   - list functions and 1-based list indexing get their Spark spelling,
   - warehouse tables `schema.table` read the views `schema__table` the engine registers.
@@ -18,10 +20,9 @@ from collections.abc import Mapping
 import sqlglot
 from sqlglot import exp
 
+from analytics.engines import MACRO_FILES
 from analytics.errors import TradelensError
 from analytics.warehouse import load_sql
-
-MACRO_FILES = ("scenarios/macros",)
 
 
 def to_spark(sql: str, params: Mapping[str, object] | None = None) -> str:
@@ -107,6 +108,8 @@ def _expand_macros(tree: exp.Expression) -> exp.Expression:
     macros = _macros()
 
     def expand(node: exp.Expression) -> exp.Expression:
+        if _is_call(node, macros):
+            return _inline_table_macro(node, *macros[node.this.name.lower()])
         if isinstance(node, exp.Anonymous) and node.name.lower() in macros:
             names, body = macros[node.name.lower()]
             args = {n: a for n, a in zip(names, node.expressions, strict=True)}
@@ -121,6 +124,39 @@ def _expand_macros(tree: exp.Expression) -> exp.Expression:
         return node
 
     return tree.transform(expand)
+
+
+def _is_call(node: exp.Expression, macros: dict) -> bool:
+    """`FROM macro(...)`: a table macro in a FROM or JOIN."""
+    return (
+        isinstance(node, exp.Table)
+        and isinstance(node.this, exp.Anonymous)
+        and node.this.name.lower() in macros
+    )
+
+
+def _inline_table_macro(call: exp.Table, names: list[str], body: exp.Expression) -> exp.Expression:
+    """The macro's query as a subquery, each `query_table(param)` reading the relation whose
+    name the call passed (a string literal: parameters are bound before macros expand)."""
+    relations = {}
+    for name, arg in zip(names, call.this.expressions, strict=True):
+        if not (isinstance(arg, exp.Literal) and arg.is_string):
+            raise TradelensError(f"a table macro's argument {name} must name a relation")
+        relations[name] = arg.this
+
+    def relation(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
+            func = node.this
+            if func.name.lower() == "query_table":
+                [param] = func.expressions
+                return exp.Table(
+                    this=exp.to_identifier(relations[param.name]), alias=node.args.get("alias")
+                )
+        return node
+
+    inlined = _expand_macros(body.copy().transform(relation))  # a macro may call another
+    alias = call.args.get("alias") or exp.TableAlias(this=exp.to_identifier(call.this.name))
+    return exp.Subquery(this=inlined, alias=alias)
 
 
 def _spark_functions(node: exp.Expression) -> exp.Expression:
@@ -146,8 +182,12 @@ def _spark_functions(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Length) and isinstance(node.this, exp.ArrayFilter | exp.Array):
         return exp.func("size", node.this)
     if isinstance(node, exp.Bracket) and isinstance(node.this, exp.Array):
-        # DuckDB lists are 1-based like element_at; Spark's [] is 0-based
-        return exp.func("element_at", node.this, *node.expressions)
+        # DuckDB lists are 1-based like element_at; Spark's [] is 0-based. sqlglot stores a
+        # literal DuckDB index already made 0-based, an expression as written.
+        [index] = node.expressions
+        if isinstance(index, exp.Literal) and not index.is_string:
+            index = exp.Literal.number(int(index.this) + 1)
+        return exp.func("element_at", node.this, index)
     return node
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from analytics.errors import InputFileError
-from analytics.warehouse import fetch_one
+from analytics.errors import InputFileError, first_line
+from analytics.warehouse import Warehouse
 
 FORMATS = {
     ".jsonl": "jsonl",
@@ -46,9 +46,7 @@ REQUIRED = {
 
 @dataclass(frozen=True)
 class StagedFile:
-    path: Path
-    file_id: str
-    format: str
+    format: str  # jsonl | csv | parquet
     rows: int
 
 
@@ -61,12 +59,13 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fid: str) -> StagedFile:
+def stage_file(warehouse: Warehouse, path: Path, kind: str) -> StagedFile:
     """Create temp view `staged(row_number, record, malformed, <fields of kind> as VARCHAR)`.
 
     A view, not a table: a 10-million-row file is read as it is parsed, not copied as text
     first. `record` (the row as written, for rejects) is only computed for rejected rows.
     Sources it reads stay registered until `release_staged`."""
+    con = warehouse.con
     fmt = file_format(path)
     fields = FIELDS[kind]
     try:
@@ -77,10 +76,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fid: str) 
         else:
             _stage_parquet(con, path, kind, fields)
     except (pl.exceptions.PolarsError, duckdb.Error) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputFileError(f"{path}: cannot read as {fmt.upper()}: {first_line}") from None
-    rows = fetch_one(con, "SELECT count(*) FROM staged")[0]
-    return StagedFile(path=path, file_id=fid, format=fmt, rows=rows)
+        raise InputFileError(f"{path}: cannot read as {fmt.upper()}: {first_line(exc)}") from None
+    return StagedFile(format=fmt, rows=warehouse.value("SELECT count(*) FROM staged"))
 
 
 def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, ...]) -> None:
@@ -178,13 +175,13 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fields
     )
 
 
-def release_staged(con: duckdb.DuckDBPyConnection) -> None:
+def release_staged(warehouse: Warehouse) -> None:
     """Drop the staged view and the frames it reads."""
-    con.execute("DROP VIEW IF EXISTS staged")
-    con.execute("DROP VIEW IF EXISTS staged_parquet")
+    warehouse.execute("DROP VIEW IF EXISTS staged")
+    warehouse.execute("DROP VIEW IF EXISTS staged_parquet")
     for name in ("staged_lines", "staged_csv"):
         with contextlib.suppress(duckdb.Error):
-            con.unregister(name)
+            warehouse.con.unregister(name)
 
 
 def _check_columns(path: Path, kind: str, columns: list[str]) -> None:

@@ -62,8 +62,8 @@ def paired_gain_intervals(
     """For each (best_cell, current_cell) pair, the ((1−confidence)/2, (1+confidence)/2)
     quantiles of the bootstrapped gain objective(best) − objective(current).
 
-    All pairs share each resample. `outcomes` is a temp table with (cell_id, decision_idx,
-    resolved, pnl, weight, exit_t); `population` the decision_idx values being resampled."""
+    All pairs share each resample. `outcomes` is a temp table with (cell_id, decision_key,
+    resolved, pnl, weight, exit_t); `population` the decision_key values being resampled."""
     if not pairs:
         return []
     cells = sorted({cell for pair in pairs for cell in pair})
@@ -93,7 +93,7 @@ def _cell_matrix(
     −1 where unresolved); one read of `outcomes` (it may be a view over all history)."""
     rows = engine.frame(
         f"""
-        SELECT cell_id, decision_idx, weight * pnl AS wpnl,
+        SELECT cell_id, decision_key, weight * pnl AS wpnl,
                CAST(date_diff('day', DATE '0001-01-01', CAST(exit_t AS DATE)) AS BIGINT) AS day
         FROM {outcomes}
         WHERE list_contains($cells, cell_id) AND resolved
@@ -101,7 +101,7 @@ def _cell_matrix(
         {"cells": cells},
     )
     row = np.searchsorted(cells, rows["cell_id"].to_numpy())
-    position = np.searchsorted(population, rows["decision_idx"].to_numpy())
+    position = np.searchsorted(population, rows["decision_key"].to_numpy())
     wpnl = np.zeros((len(cells), len(population)))
     day = np.full((len(cells), len(population)), -1, dtype=np.int64)
     wpnl[row, position] = rows["wpnl"].to_numpy()

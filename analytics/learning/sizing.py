@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from analytics.components import ComponentResult, FrameRows, RunContext
 from analytics.config import Settings
 from analytics.engines import Engine
-from analytics.learning.state import state_row
+from analytics.learning.state import learned_frame, state_row
 from analytics.learning.update import (
     Candidate,
     Guard,
@@ -18,7 +19,7 @@ from analytics.learning.update import (
     gradual_step,
     guarded_choices,
 )
-from analytics.metrics import cells_with_metrics, objective_value
+from analytics.metrics import METRIC_COLUMNS, cells_with_metrics, objective_value
 from analytics.warehouse import load_sql
 
 CURRENT_CELL = 0  # every bucket at its multiplier from before the run
@@ -27,9 +28,8 @@ CURRENT_CELL = 0  # every bucket at its multiplier from before the run
 @dataclass(frozen=True)
 class SizingGrid:
     cells: pl.DataFrame  # cell_id, bucket, score_lo, score_hi, multiplier, §6 metrics
-    edges: list[float]
     multipliers_before: list[float]  # by bucket
-    population: np.ndarray  # decision_idx of executed trades
+    population: np.ndarray  # decision_key of executed trades
     outcomes: str = "sizing_cell_outcomes"
 
 
@@ -55,22 +55,25 @@ def compute_sizing_grid(
             itertools.product(range(len(edges) + 1), settings.size_multipliers), start=1
         )
     ]
-    engine.values(
+    engine.load(
         "sizing_cells",
-        "cell_id INTEGER, bucket INTEGER, score_lo DOUBLE, score_hi DOUBLE, multiplier DOUBLE",
-        cells,
-    )
-    engine.create(
+        pl.DataFrame(
+            cells,
+            schema={"cell_id": pl.Int32, "bucket": pl.Int32, "score_lo": pl.Float64,
+                    "score_hi": pl.Float64, "multiplier": pl.Float64},
+            orient="row",
+        ),
+    )  # fmt: skip
+    engine.table(
         "sizing_cell_outcomes",
         load_sql("learning/sizing_cell_outcomes"),
         {"edges": edges, "multipliers_before": before},
     )
-    population = engine.con.execute(
-        "SELECT decision_idx FROM run_decisions WHERE kind = 'executed'"
-    ).fetchnumpy()["decision_idx"]
+    population = engine.frame("SELECT decision_key FROM run_decisions WHERE kind = 'executed'")[
+        "decision_key"
+    ].to_numpy()
     return SizingGrid(
         cells=cells_with_metrics(engine, "sizing_cells", "sizing_cell_outcomes"),
-        edges=edges,
         multipliers_before=before,
         population=population,
     )
@@ -122,3 +125,28 @@ def learn_multipliers(engine: Engine, grid: SizingGrid, settings: Settings) -> l
             )
         )
     return learned
+
+
+class SizingGridComponent:
+    """SPEC §9: size multipliers per entry_score bucket, and their gradual update."""
+
+    name = "sizing_grid"
+    reads = ("run_decisions",)
+    produces = ("sizing_cells", "sizing_cell_outcomes")
+    publishes = ("sizing_grid",)
+    learns = "multiplier"
+    queries = (
+        "learning/entry_score_quartiles", "learning/sizing_cell_outcomes", "learning/cell_metrics",
+    )  # fmt: skip
+
+    def compute(self, run: RunContext) -> ComponentResult:
+        grid = compute_sizing_grid(run.engine, run.settings, run.before.multipliers)
+        if grid is None:  # no executed trade yet: no buckets to learn
+            return ComponentResult(tables={"sizing_grid": FrameRows(pl.DataFrame())})
+        published = grid.cells.filter(pl.col("bucket") >= 0).select(
+            "bucket", "score_lo", "score_hi", "multiplier", *METRIC_COLUMNS
+        )
+        learned = learn_multipliers(run.engine, grid, run.settings)
+        return ComponentResult(
+            tables={"sizing_grid": FrameRows(published)}, learned=learned_frame(learned)
+        )

@@ -3,45 +3,41 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
+import polars as pl
 
+from analytics.components import StateBefore
 from analytics.config import Settings
 from analytics.files import write_atomically
 from analytics.learning.update import Choice
-from analytics.warehouse import published_version, query_rows
+from analytics.times import iso_utc
+from analytics.warehouse import Warehouse, published_version
+
+LEARNED_SCHEMA = {
+    "kind": pl.String, "name": pl.String, "before": pl.Float64, "best": pl.Float64,
+    "after": pl.Float64, "n": pl.Int64, "significant": pl.Boolean, "applied": pl.Boolean,
+    "gain": pl.Float64, "gain_lo": pl.Float64, "gain_hi": pl.Float64, "score_lo": pl.Float64,
+    "score_hi": pl.Float64, "note": pl.String,
+}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class StateBefore:
-    """The settings a run starts from: the previous version's `after`, else the defaults."""
-
-    weights: dict[str, float]
-    multipliers: dict[int, float]
-    entry_delay_min: float
-    hold_min: float
-    from_run: int | None
-
-
-def state_before(
-    con: duckdb.DuckDBPyConnection, settings: Settings, components: list[str]
-) -> StateBefore:
-    rows = query_rows(con, "SELECT run_id, kind, name, after FROM latest.learned_state")
+def state_before(warehouse: Warehouse, settings: Settings, signals: list[str]) -> StateBefore:
+    rows = warehouse.rows("SELECT kind, name, after FROM latest.learned_state")
     after = {(r["kind"], r["name"]): r["after"] for r in rows}
-    weights = {
-        c: after.get(("weight", c), settings.initial_weights.get(c, 1.0)) for c in components
-    }
+    weights = {c: after.get(("weight", c), settings.initial_weights.get(c, 1.0)) for c in signals}
     multipliers = {int(name): v for (kind, name), v in after.items() if kind == "multiplier"}
     return StateBefore(
         weights=weights,
         multipliers=multipliers,
         entry_delay_min=after.get(("timing", "entry_delay_min"), 0.0),
         hold_min=after.get(("timing", "hold_min"), float(settings.default_hold_min)),
-        from_run=rows[0]["run_id"] if rows else None,
     )
+
+
+def learned_frame(rows: list[dict]) -> pl.DataFrame:
+    """learned_state rows (SPEC §10) of one kind, as published."""
+    return pl.DataFrame(rows, schema=LEARNED_SCHEMA)
 
 
 def state_row(
@@ -73,22 +69,20 @@ def state_row(
     }
 
 
-def state_document(con: duckdb.DuckDBPyConnection, version: int | None = None) -> dict:
+def state_document(warehouse: Warehouse, version: int | None = None) -> dict:
     """The learned state of a published version (default: latest) as the bot reads it; a
     version that is not a published run is an error (nothing is written for it)."""
-    run_id = published_version(con, version)
-    rows = query_rows(
-        con,
-        "SELECT * FROM history.learned_state WHERE run_id = ? ORDER BY kind, name",
-        [run_id],
+    run_id = published_version(warehouse, version)
+    rows = warehouse.rows(
+        "SELECT * FROM history.learned_state WHERE run_id = ? ORDER BY kind, name", [run_id]
     )
-    run = query_rows(con, "SELECT finished_at FROM runs WHERE run_id = ?", [run_id])
+    finished_at = warehouse.value("SELECT finished_at FROM runs WHERE run_id = ?", [run_id])
     multipliers = sorted(
         (r for r in rows if r["kind"] == "multiplier"), key=lambda r: int(r["name"])
     )
     return {
         "run_id": run_id,
-        "generated_at": run[0]["finished_at"].replace(tzinfo=UTC).isoformat() if run else None,
+        "generated_at": iso_utc(finished_at),
         "weights": {r["name"]: r["after"] for r in rows if r["kind"] == "weight"},
         "multipliers": [
             {
@@ -117,7 +111,3 @@ def _neutral(row: dict) -> float:
 def write_state_json(path: Path, document: dict) -> None:
     """Write atomically: a bot polling the file never reads half of it."""
     write_atomically(path, json.dumps(document, indent=2, default=str) + "\n")
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

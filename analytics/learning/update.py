@@ -6,6 +6,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from analytics.config import Settings
+from analytics.engines import Engine
+
 DISTANCE_DECIMALS = 12  # |v| or |m − M| equal to 12 decimals count as equally close
 
 
@@ -69,10 +74,10 @@ class Choice:
 class Guard:
     """What the significance test needs: the grid's outcomes and the population resampled."""
 
-    engine: object  # analytics.engines.Engine holding `outcomes`
+    engine: Engine  # holding table `outcomes`
     outcomes: str
-    population: object  # np.ndarray of decision_idx
-    settings: object  # analytics.config.Settings
+    population: np.ndarray  # decision_key of every decision resampled
+    settings: Settings
 
 
 def guarded_choices(

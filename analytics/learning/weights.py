@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import polars as pl
 
+from analytics.components import ComponentResult, FrameRows, RunContext
 from analytics.config import Settings
 from analytics.engines import Engine
-from analytics.learning.state import state_row
+from analytics.learning.state import learned_frame, state_row
 from analytics.learning.update import Candidate, Guard, closeness, guarded_choices
-from analytics.metrics import cells_with_metrics, objective_value
+from analytics.metrics import METRIC_COLUMNS, cells_with_metrics, objective_value
 from analytics.warehouse import load_sql
 
 CURRENT_CELL = 0
@@ -23,22 +23,19 @@ class WeightGrid:
     cells: pl.DataFrame  # cell_id, component, variation, weight, §6 metrics (cell 0 = current)
     components: list[str]
     weights_before: dict[str, float]
-    population: np.ndarray  # decision_idx of every decision a variation could take
+    population: np.ndarray  # decision_key of every decision a variation could take
     outcomes: str = "weight_cell_outcomes"
 
 
-def components_seen(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The sorted union of component keys over all loaded decisions."""
-    rows = con.execute(
-        "SELECT DISTINCT unnest(map_keys(components)) AS c FROM run_decisions ORDER BY c"
-    ).fetchall()
-    return [r[0] for r in rows]
+def signals_seen(engine: Engine) -> list[str]:
+    """The sorted union of signal component keys over all loaded decisions (SPEC §8)."""
+    return engine.frame(load_sql("learning/signals_seen"))["signal"].to_list()
 
 
 def compute_weight_grid(
     engine: Engine, settings: Settings, weights_before: dict[str, float]
 ) -> WeightGrid:
-    components = components_seen(engine.con)
+    components = signals_seen(engine)
     base = [weights_before[c] for c in components]
     cells = [(CURRENT_CELL, None, 0.0, None, base)]
     for i, component in enumerate(components):
@@ -46,12 +43,16 @@ def compute_weight_grid(
             varied = list(base)
             varied[i] = base[i] * (1 + v)
             cells.append((len(cells), component, float(v), varied[i], varied))
-    engine.values(
+    engine.load(
         "weight_cells",
-        "cell_id INTEGER, component VARCHAR, variation DOUBLE, weight DOUBLE, weights DOUBLE[]",
-        cells,
-    )
-    engine.create(
+        pl.DataFrame(
+            cells,
+            schema={"cell_id": pl.Int32, "component": pl.String, "variation": pl.Float64,
+                    "weight": pl.Float64, "weights": pl.List(pl.Float64)},
+            orient="row",
+        ),
+    )  # fmt: skip
+    engine.table(
         "weight_cell_outcomes",
         load_sql("learning/weight_cell_outcomes"),
         {
@@ -60,11 +61,11 @@ def compute_weight_grid(
             "score_threshold": settings.score_threshold,
         },
     )
-    population = engine.con.execute(
-        "SELECT decision_idx FROM run_decisions "
+    population = engine.frame(
+        "SELECT decision_key FROM run_decisions "
         "WHERE kind = 'executed' OR list_contains($reasons, reason)",
         {"reasons": list(settings.score_block_reasons)},
-    ).fetchnumpy()["decision_idx"]
+    )["decision_key"].to_numpy()
     return WeightGrid(
         cells=cells_with_metrics(engine, "weight_cells", "weight_cell_outcomes").drop("weights"),
         components=components,
@@ -99,3 +100,25 @@ def _candidate(row: dict, settings: Settings) -> Candidate:
         objective=objective_value(row, settings.objective),
         closeness=closeness(abs(row["variation"])),
     )
+
+
+class WeightGridComponent:
+    """SPEC §8: each signal's weight varied, which decisions each variation takes, and the
+    gradual update of every weight."""
+
+    name = "weight_grid"
+    reads = ("run_decisions", "counterfactual_outcomes")
+    produces = ("weight_cells", "weight_cell_outcomes")
+    publishes = ("weight_grid",)
+    learns = "weight"
+    queries = ("learning/signals_seen", "learning/weight_cell_outcomes", "learning/cell_metrics")
+
+    def compute(self, run: RunContext) -> ComponentResult:
+        grid = compute_weight_grid(run.engine, run.settings, run.before.weights)
+        published = grid.cells.filter(pl.col("component").is_not_null()).select(
+            "component", "variation", "weight", *METRIC_COLUMNS
+        )
+        learned = learn_weights(run.engine, grid, run.settings)
+        return ComponentResult(
+            tables={"weight_grid": FrameRows(published)}, learned=learned_frame(learned)
+        )

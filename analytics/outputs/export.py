@@ -13,14 +13,12 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-
-import duckdb
 
 from analytics.errors import TradelensError
 from analytics.files import temp_sibling
-from analytics.warehouse import connect, head_revision, load_sql, published_version
+from analytics.times import iso_utc, utc_now
+from analytics.warehouse import Warehouse, head_revision, load_sql, published_version
 
 FILE_FORMATS = ("parquet", "csv")
 # file stem -> query of one version's rows (sql/outputs/export_<stem>.sql); fixed order
@@ -43,56 +41,53 @@ MANIFEST = "manifest.json"
 
 
 def export_version(
-    warehouse: Path, to: Path, file_format: str = "parquet", version: int | None = None
+    warehouse: Warehouse, to: Path, file_format: str = "parquet", version: int | None = None
 ) -> dict:
     """Write every table of `version` (default: latest) into folder `to`; returns the manifest."""
     if file_format not in FILE_FORMATS:
         raise TradelensError(f"unknown export format {file_format!r}: use parquet or csv")
-    with connect(warehouse, read_only=True) as con:
-        run_id = published_version(con, version)
-        with staged_folder(to) as staging:
-            tables, omitted = {}, {}
-            for stem in EXPORT_TABLES:
-                file = staging / f"{stem}.{file_format}"
-                table = _copy_table(con, stem, run_id, file, file_format)
-                if table["rows"] == 0 and stem in KEPT_FOR_NEWEST_ONLY:
-                    file.unlink()
-                    omitted[stem] = "kept for the newest published version only"
-                    continue
-                tables[stem] = table
-            manifest = {
-                "run_id": run_id,
-                "generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-                "format": file_format,
-                "schema_revision": head_revision(),
-                "tables": tables,
-                "omitted": omitted,
-            }
-            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    run_id = published_version(warehouse, version)
+    with staged_folder(to) as staging:
+        tables, omitted = {}, {}
+        for stem in EXPORT_TABLES:
+            file = staging / f"{stem}.{file_format}"
+            table = _copy_table(warehouse, stem, run_id, file, file_format)
+            if table["rows"] == 0 and stem in KEPT_FOR_NEWEST_ONLY:
+                file.unlink()
+                omitted[stem] = "kept for the newest published version only"
+                continue
+            tables[stem] = table
+        manifest = {
+            "run_id": run_id,
+            "generated_at": iso_utc(utc_now()),
+            "format": file_format,
+            "schema_revision": head_revision(),
+            "tables": tables,
+            "omitted": omitted,
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
-def export_jsonl(warehouse: Path, to: Path, version: int | None = None) -> dict[str, int]:
+def export_jsonl(warehouse: Warehouse, to: Path, version: int | None = None) -> dict[str, int]:
     """Write comprehensive_learning.jsonl (every published run) and counterfactual_results.jsonl
     (the counterfactuals of `version`, default latest) into folder `to`; returns lines per file.
 
     The folder may hold other files (it is often the old tools' log folder): each file is
     replaced on its own, atomically.
     """
+    run_id = published_version(warehouse, version)
     to.mkdir(parents=True, exist_ok=True)
-    with connect(warehouse, read_only=True) as con:
-        run_id = published_version(con, version)
-        return {
-            f"{log}.jsonl": _copy_jsonl(con, log, run_id, to / f"{log}.jsonl") for log in JSONL_LOGS
-        }
+    return {
+        f"{log}.jsonl": _copy_jsonl(warehouse, log, run_id, to / f"{log}.jsonl")
+        for log in JSONL_LOGS
+    }
 
 
-def _copy_table(
-    con: duckdb.DuckDBPyConnection, stem: str, run_id: int, file: Path, file_format: str
-) -> dict:
+def _copy_table(warehouse: Warehouse, stem: str, run_id: int, file: Path, file_format: str) -> dict:
     query = load_sql(f"outputs/export_{stem}")
     params = {"run_id": run_id, "file": str(file)}
-    relation = con.sql(query, params={"run_id": run_id})
+    relation = warehouse.con.sql(query, params={"run_id": run_id})
     columns = [
         {"name": name, "type": str(kind)}
         for name, kind in zip(relation.columns, relation.types, strict=True)
@@ -102,17 +97,17 @@ def _copy_table(
         if file_format == "parquet"
         else f"FORMAT csv, HEADER, TIMESTAMPFORMAT '{CSV_TIMESTAMP}'"
     )
-    rows = con.execute(f"COPY (\n{query}\n) TO $file ({options})", params).fetchall()[0][0]
+    rows = warehouse.value(f"COPY (\n{query}\n) TO $file ({options})", params)
     return {"file": file.name, "rows": rows, "columns": columns}
 
 
-def _copy_jsonl(con: duckdb.DuckDBPyConnection, log: str, run_id: int, file: Path) -> int:
+def _copy_jsonl(warehouse: Warehouse, log: str, run_id: int, file: Path) -> int:
     query = load_sql(f"outputs/jsonl_{log}")
     params = {"file": str(temp_sibling(file))}
     if "$run_id" in query:
         params["run_id"] = run_id
     try:
-        lines = con.execute(f"COPY (\n{query}\n) TO $file (FORMAT json)", params).fetchall()[0][0]
+        lines = warehouse.value(f"COPY (\n{query}\n) TO $file (FORMAT json)", params)
         os.replace(params["file"], file)
     finally:
         Path(params["file"]).unlink(missing_ok=True)

@@ -8,14 +8,13 @@ import html
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-import duckdb
 import plotly.graph_objects as go
 import polars as pl
 from plotly.offline import get_plotlyjs
 
-from analytics.warehouse import connect, fetch_one, load_sql, published_version, query_rows
+from analytics.outputs.summary import blocked_summary
+from analytics.warehouse import Warehouse, load_sql, published_version
 
 RUN_LOG_LIMIT = 25
 HEALTH_HEADLINE = (
@@ -47,64 +46,65 @@ class Chart:
     height_px: int = 460
 
 
-def build_report(warehouse: Path, version: int | None = None, health: dict | None = None) -> str:
+def build_report(
+    warehouse: Warehouse, version: int | None = None, health: dict | None = None
+) -> str:
     """A complete HTML page for `version` (default: the latest published run).
 
     `health` (the service's /health fields) adds a panel at the top. An empty warehouse gives
     a page that says so; an explicit `version` that is not a published run is an error.
     """
-    with connect(warehouse, read_only=True) as con:
-        run = _published_run(con, version)
-        if run is None:
-            body = _no_version_section()
-            log = _run_log_section(con, None)
-            return _page("tradelens report", [_health_panel(health), body, log], charts=False)
-        charts = _charts(con, run)
-        sections = [
-            _health_panel(health),
-            _header(con, run),
-            *(_chart_section(c) for c in charts),
-            _run_log_section(con, run["run_id"]),
-        ]
+    run = _published_run(warehouse, version)
+    if run is None:
+        body = _no_version_section()
+        log = _run_log_section(warehouse, None)
+        return _page("tradelens report", [_health_panel(health), body, log], charts=False)
+    charts = _charts(warehouse, run)
+    sections = [
+        _health_panel(health),
+        _header(warehouse, run),
+        *(_chart_section(c) for c in charts),
+        _run_log_section(warehouse, run["run_id"]),
+    ]
     return _page(f"tradelens report: version {run['run_id']}", sections, charts=True)
 
 
 # --- data -----------------------------------------------------------------------------------
 
 
-def _published_run(con: duckdb.DuckDBPyConnection, version: int | None) -> dict | None:
+def _published_run(warehouse: Warehouse, version: int | None) -> dict | None:
     """The run row of `version` (default: the newest published); None when none is published."""
-    if version is None and fetch_one(con, "SELECT count(*) FROM runs WHERE published")[0] == 0:
+    if version is None and not warehouse.value("SELECT count(*) FROM runs WHERE published"):
         return None
-    run_id = published_version(con, version)
-    return _with_config(query_rows(con, "SELECT * FROM runs WHERE run_id = ?", [run_id])[0])
+    run_id = published_version(warehouse, version)
+    return _with_config(warehouse.rows("SELECT * FROM runs WHERE run_id = ?", [run_id])[0])
 
 
 def _with_config(run: dict) -> dict:
     return {**run, "settings": json.loads(run["config"])}
 
 
-def _frame(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataFrame:
-    return con.sql(load_sql(f"outputs/{name}"), params=params).pl()
+def _frame(warehouse: Warehouse, name: str, **params) -> pl.DataFrame:
+    return warehouse.frame(load_sql(f"outputs/{name}"), params)
 
 
 # --- charts ---------------------------------------------------------------------------------
 
 
-def _charts(con: duckdb.DuckDBPyConnection, run: dict) -> list[Chart]:
+def _charts(warehouse: Warehouse, run: dict) -> list[Chart]:
     run_id, settings = run["run_id"], run["settings"]
     objective = settings.get("objective", "sharpe")
-    timing = _frame(con, "report_timing_grid", run_id=run_id)
-    learned = _frame(con, "report_learned_state", run_id=run_id)
+    timing = _frame(warehouse, "report_timing_grid", run_id=run_id)
+    learned = _frame(warehouse, "report_learned_state", run_id=run_id)
     # the objective's heatmap and weighted P&L's; when those coincide, Sharpe's instead
     second = "weighted_pnl" if objective != "weighted_pnl" else "sharpe"
     return [
         _timing_heatmap(timing, learned, objective, settings, "timing-objective"),
         _timing_heatmap(timing, learned, second, settings, f"timing-{second}"),
-        _weight_curves(_frame(con, "report_weight_grid", run_id=run_id), objective),
+        _weight_curves(_frame(warehouse, "report_weight_grid", run_id=run_id), objective),
         _sizing_bars(learned),
-        *_counterfactual_charts(_frame(con, "report_counterfactuals_daily", run_id=run_id)),
-        _weight_history(_frame(con, "report_weight_history", run_id=run_id)),
+        *_counterfactual_charts(_frame(warehouse, "report_counterfactuals_daily", run_id=run_id)),
+        _weight_history(_frame(warehouse, "report_weight_history", run_id=run_id)),
     ]
 
 
@@ -359,20 +359,13 @@ def _chart_section(chart: Chart) -> str:
     return f"<section class='card chart' id='section-{chart.key}'>{div}</section>"
 
 
-def _header(con: duckdb.DuckDBPyConnection, run: dict) -> str:
+def _header(warehouse: Warehouse, run: dict) -> str:
     run_id, settings = run["run_id"], run["settings"]
-    inputs = query_rows(con, load_sql("outputs/summary_inputs"))[0]
-    outcomes = {
-        r["outcome"]: r
-        for r in query_rows(con, load_sql("outputs/summary_counterfactuals"), {"run_id": run_id})
-    }
-    missed = outcomes.get("missed_opportunity", {"trades": 0, "pnl": 0.0})
-    avoided = outcomes.get("avoided_loss", {"trades": 0, "pnl": 0.0})
-    net = missed["pnl"] + avoided["pnl"]
+    inputs = warehouse.rows(load_sql("outputs/summary_inputs"))[0]
+    blocked = blocked_summary(warehouse, run_id)
     timing = {
         r["name"]: r
-        for r in query_rows(
-            con,
+        for r in warehouse.rows(
             "SELECT name, before, best, after FROM history.learned_state "
             "WHERE run_id = ? AND kind = 'timing'",
             [run_id],
@@ -382,9 +375,10 @@ def _header(con: duckdb.DuckDBPyConnection, run: dict) -> str:
         ("executed trades", f"{inputs['executed']:,}", f"{inputs['open_trades']:,} still open"),
         ("blocked trades", f"{inputs['blocked']:,}",
          f"{_day(inputs['first_decision'])} to {_day(inputs['last_decision'])}"),
-        ("missed opportunities", f"{missed['trades']:,}", f"worth {missed['pnl']:+,.2f}"),
-        ("avoided losses", f"{avoided['trades']:,}", f"worth {abs(avoided['pnl']):,.2f} saved"),
-        ("blocking " + ("cost" if net > 0 else "saved"), f"{abs(net):,.2f}",
+        ("missed opportunities", f"{blocked.missed:,}", f"worth {blocked.missed_pnl:+,.2f}"),
+        ("avoided losses", f"{blocked.avoided:,}",
+         f"worth {abs(blocked.avoided_pnl):,.2f} saved"),
+        (f"blocking {blocked.verdict}", f"{abs(blocked.net_pnl):,.2f}",
          "net P&L of blocked trades"),
     ]  # fmt: skip
     if "entry_delay_min" in timing:
@@ -409,8 +403,8 @@ def _header(con: duckdb.DuckDBPyConnection, run: dict) -> str:
     )
 
 
-def _run_log_section(con: duckdb.DuckDBPyConnection, selected: int | None) -> str:
-    runs = query_rows(con, load_sql("outputs/report_run_log"), {"limit": RUN_LOG_LIMIT})
+def _run_log_section(warehouse: Warehouse, selected: int | None) -> str:
+    runs = warehouse.rows(load_sql("outputs/report_run_log"), {"limit": RUN_LOG_LIMIT})
     if not runs:
         return "<section class='card' id='run-log'><h2>Run log</h2><p>No runs yet.</p></section>"
     head = "".join(

@@ -4,17 +4,44 @@ change (or why it should not yet)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-import duckdb
 from rich.table import Table
 
-from analytics.output import console
-from analytics.warehouse import load_sql, query_rows
+from analytics.terminal import console
+from analytics.warehouse import Warehouse, load_sql
 
 
-def print_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
-    inputs = query_rows(con, load_sql("outputs/summary_inputs"))[0]
-    run = query_rows(con, "SELECT status, config FROM runs WHERE run_id = ?", [run_id])[0]
+@dataclass(frozen=True)
+class BlockedSummary:
+    """Missed opportunities vs avoided losses of a version's blocked trades (SPEC §5)."""
+
+    blocked_trades: int
+    missed: int
+    avoided: int
+    flat: int
+    unresolved: int
+    missed_pnl: float
+    avoided_pnl: float
+
+    @property
+    def net_pnl(self) -> float:
+        """What the blocked trades would have made together: > 0, blocking cost money."""
+        return self.missed_pnl + self.avoided_pnl
+
+    @property
+    def verdict(self) -> str:
+        return "cost" if self.net_pnl > 0 else "saved"
+
+
+def blocked_summary(warehouse: Warehouse, run_id: int) -> BlockedSummary:
+    row = warehouse.rows(load_sql("outputs/counterfactual_summary"), {"run_id": run_id})[0]
+    return BlockedSummary(**row)
+
+
+def print_summary(warehouse: Warehouse, run_id: int) -> None:
+    inputs = warehouse.rows(load_sql("outputs/summary_inputs"))[0]
+    run = warehouse.rows("SELECT status, config FROM runs WHERE run_id = ?", [run_id])[0]
     objective = json.loads(run["config"])["objective"]
     console.print(
         f"\n[bold]tradelens run {run_id}[/bold] ({run['status']}): "
@@ -22,35 +49,27 @@ def print_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
         f"{inputs['blocked']:,} blocked, {inputs['bars']:,} bars of {inputs['symbols']} symbols, "
         f"{_day(inputs['first_decision'])} to {_day(inputs['last_decision'])}"
     )
-    _print_counterfactuals(con, run_id)
-    state = query_rows(
-        con, "SELECT * FROM history.learned_state WHERE run_id = ? ORDER BY kind, name", [run_id]
+    _print_counterfactuals(blocked_summary(warehouse, run_id))
+    state = warehouse.rows(
+        "SELECT * FROM history.learned_state WHERE run_id = ? ORDER BY kind, name", [run_id]
     )
-    _print_timing(con, run_id, state, objective)
+    _print_timing(warehouse, run_id, state, objective)
     _print_changes(state, "weight", "Signal weights", "variation")
     _print_changes(state, "multiplier", "Position sizing by confidence (entry_score)", "x")
 
 
-def _print_counterfactuals(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
-    rows = {
-        r["outcome"]: r
-        for r in query_rows(con, load_sql("outputs/summary_counterfactuals"), {"run_id": run_id})
-    }
-    missed = rows.get("missed_opportunity", {"trades": 0, "pnl": 0.0})
-    avoided = rows.get("avoided_loss", {"trades": 0, "pnl": 0.0})
-    unresolved = sum(rows.get(k, {"trades": 0})["trades"] for k in ("pending", "stale"))
-    net = missed["pnl"] + avoided["pnl"]
-    verdict = "cost" if net > 0 else "saved"
+def _print_counterfactuals(blocked: BlockedSummary) -> None:
+    unresolved = blocked.unresolved
     console.print(
         f"\n[bold]Blocked trades[/bold] (replayed at the default hold): "
-        f"[red]{missed['trades']:,} missed opportunities[/red] worth {missed['pnl']:+,.2f}, "
-        f"[green]{avoided['trades']:,} avoided losses[/green] worth {-avoided['pnl']:,.2f}; "
-        f"blocking {verdict} {abs(net):,.2f} net"
+        f"[red]{blocked.missed:,} missed opportunities[/red] worth {blocked.missed_pnl:+,.2f}, "
+        f"[green]{blocked.avoided:,} avoided losses[/green] worth {-blocked.avoided_pnl:,.2f}; "
+        f"blocking {blocked.verdict} {abs(blocked.net_pnl):,.2f} net"
         + (f" ({unresolved:,} not yet resolvable: pending or stale prices)" if unresolved else "")
     )
 
 
-def _print_timing(con, run_id: int, state: list[dict], objective: str) -> None:
+def _print_timing(warehouse: Warehouse, run_id: int, state: list[dict], objective: str) -> None:
     timing = {r["name"]: r for r in state if r["kind"] == "timing"}
     if not timing:
         return
@@ -58,8 +77,7 @@ def _print_timing(con, run_id: int, state: list[dict], objective: str) -> None:
     if delay["best"] is None:
         console.print(f"\n[bold]Timing[/bold]: no recommendation yet ({delay['note']})")
         return
-    best = query_rows(
-        con,
+    best = warehouse.rows(
         "SELECT * FROM history.timing_grid WHERE run_id = ? AND population = 'all' "
         "AND entry_delay_min = ? AND hold_min = ?",
         [run_id, delay["best"], hold["best"]],

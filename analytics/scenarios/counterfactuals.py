@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from analytics.engines import Engine
+from analytics.components import ComponentResult, EngineRows, RunContext
 from analytics.warehouse import load_sql
 
 
-def compute_counterfactuals(engine: Engine) -> str:
-    """Temp table `counterfactual_outcomes` (read by the weight grid), from this run's
-    outcomes, and the name of the temp table holding the published rows."""
-    engine.create("counterfactual_outcomes", load_sql("scenarios/counterfactual_outcomes"))
-    engine.create("published_counterfactuals", load_sql("scenarios/counterfactuals"))
-    return "published_counterfactuals"
+class Counterfactuals:
+    """One row per blocked trade, from this run's outcomes at the counterfactual moment; its
+    outcomes (`counterfactual_outcomes`) feed the weight grid."""
+
+    name = "counterfactuals"
+    reads = ("run_outcomes", "run_moments", "run_decisions")
+    produces = ("counterfactual_outcomes", "published_counterfactuals")
+    publishes = ("counterfactuals",)
+    learns = None
+    queries = ("scenarios/counterfactual_outcomes", "scenarios/counterfactuals")
+
+    def compute(self, run: RunContext) -> ComponentResult:
+        run.engine.table("counterfactual_outcomes", load_sql("scenarios/counterfactual_outcomes"))
+        run.engine.table("published_counterfactuals", load_sql("scenarios/counterfactuals"))
+        rows = EngineRows(run.engine, "published_counterfactuals")
+        return ComponentResult(tables={"counterfactuals": rows})

@@ -8,6 +8,9 @@ it is reused until a bar arrives or is corrected inside one of its legs' windows
   - replays the decisions that have any invalid or missing outcome at all moments,
   - replays every decision at moments never computed before (a new current timing),
 and writes the store back in the publishing transaction (`save_outcome_store`).
+
+Planning reads the warehouse's own history (the store, the files ingested since), so it stays
+on the warehouse side; the replay runs on the engine.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import itertools
 import json
 from dataclasses import dataclass
 
-import duckdb
+import polars as pl
 
+from analytics.components import ComponentResult, RunContext
 from analytics.config import Settings
 from analytics.engines import Engine
-from analytics.scenarios.prices import replay
-from analytics.warehouse import execute_script, fetch_one, load_sql, unordered
+from analytics.scenarios.replay import replay
+from analytics.warehouse import Warehouse, load_sql
 
 # Settings an outcome depends on; any change recomputes every outcome (detected, not guessed).
 OUTCOME_SETTINGS = (
@@ -33,6 +37,7 @@ OUTCOME_SETTINGS = (
     "counterfactual_weight",
 )
 CURRENT_TIMING_CELL = 0
+FULL_RECOMPUTE_SEEN_AT = "infinity"  # no file is newer: nothing to check, nothing reused
 
 
 @dataclass(frozen=True)
@@ -70,141 +75,129 @@ def inputs_key(settings: Settings) -> str:
 
 
 def compute_run_outcomes(
+    warehouse: Warehouse,
     engine: Engine,
     settings: Settings,
     cells: list[ScenarioCell],
     *,
     full: bool = False,
 ) -> StoreStats:
-    """Table `run_outcomes` of the engine: every decision at every distinct moment of `cells`.
+    """View `run_outcomes` of the engine: every decision at every distinct moment of `cells`.
 
-    What to replay is planned in the warehouse, which holds the store; on an engine other
-    than the warehouse itself every outcome is replayed (the store's reuse test reads bars and
-    files of the warehouse, which need not hold the engine's bars)."""
-    con = engine.con
-    _create_cell_tables(engine, cells)
+    On an engine other than the warehouse itself every outcome is replayed (the store's reuse
+    test reads bars and files of the warehouse, which need not hold the engine's bars)."""
     key = inputs_key(settings)
-    watermark = fetch_one(
-        con, "SELECT inputs_key, files_seen_at FROM state.scenario_watermark ORDER BY run_id DESC"
+    watermark = warehouse.one(
+        "SELECT inputs_key, files_seen_at FROM state.scenario_watermark ORDER BY run_id DESC"
     )
     full = full or engine.name != "duckdb" or watermark is None or watermark[0] != key
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE run_files_seen AS "
-        "SELECT max(ingested_at) AS files_seen_at FROM raw.files"
+    _plan_reuse(warehouse, cells, "" if full else key, FULL_RECOMPUTE_SEEN_AT if full else (
+        watermark[1] or "-infinity"))  # fmt: skip
+    for planned in ("run_cells", "run_moments", "known_moments", "cache_valid", "replay_decisions"):
+        engine.share(planned)
+    n_moments, n_new = warehouse.one(
+        "SELECT count(*), count(*) FILTER (WHERE moment_id NOT IN "
+        "(SELECT moment_id FROM known_moments)) FROM run_moments"
     )
-    _plan_reuse(con, key, None if full else (watermark[1] or "-infinity"))
-    moments = con.execute(
-        "SELECT moment_id, entry_delay_min, hold_min, moment_id IN "
-        "(SELECT moment_id FROM known_moments) FROM run_moments ORDER BY moment_id"
-    ).fetchall()
-    for planned in ("cache_valid", "replay_decisions"):
-        engine.upload(planned)
-    every_moment = [(m, d, h) for m, d, h, _ in moments]
-    new_moments = [(m, d, h) for m, d, h, known in moments if not known]
     # A replay with nothing to replay still sorts every bar: skip it (a full run replays all
     # decisions as "reuse" at moments new to the empty store; an unchanged run replays none).
-    changed = fetch_one(con, "SELECT count(*) FROM replay_decisions")[0] > 0
-    if new_moments:
-        replay(engine, "replayed_new", "reuse", new_moments, settings)
-    if changed or not new_moments:
-        replay(engine, "replayed_changed", "replay", every_moment, settings)
+    changed = warehouse.value("SELECT count(*) FROM replay_decisions") > 0
+    if n_new:
+        replay(engine, "replayed_new", "reuse", "new", settings)
+    if changed or not n_new:
+        replay(engine, "replayed_changed", "replay", "every", settings)
     else:
-        engine.create("replayed_changed", "SELECT * FROM replayed_new LIMIT 0")
-    if not new_moments:
-        engine.create("replayed_new", "SELECT * FROM replayed_changed LIMIT 0")
-    engine.execute(load_sql("scenarios/run_replayed"))
-    engine.execute(load_sql("scenarios/run_outcomes"))
+        engine.table("replayed_changed", "SELECT * FROM replayed_new LIMIT 0")
+    if not n_new:
+        engine.table("replayed_new", "SELECT * FROM replayed_changed LIMIT 0")
+    engine.view("run_replayed", load_sql("scenarios/run_replayed"))
+    engine.view("run_outcomes", load_sql("scenarios/run_outcomes"))
     # run_outcomes holds every decision at every moment: what was not replayed was reused
-    replayed = engine.frame(
-        "SELECT (SELECT count(*) FROM replayed_changed) + (SELECT count(*) FROM replayed_new) AS n"
-    )["n"][0]
-    outcomes = fetch_one(con, "SELECT count(*) FROM run_decisions")[0] * len(moments)
+    replayed = engine.frame("SELECT count(*) AS n FROM run_replayed")["n"][0]
+    outcomes = warehouse.value("SELECT count(*) FROM run_decisions") * n_moments
     return StoreStats(reused=outcomes - replayed, replayed=replayed, full=full)
 
 
-def _create_cell_tables(engine: Engine, cells: list[ScenarioCell]) -> None:
-    engine.values(
-        "run_cells",
-        "cell_id INTEGER, entry_delay_min DOUBLE, hold_min DOUBLE, role VARCHAR",
-        [(c.cell_id, c.entry_delay_min, c.hold_min, c.role) for c in cells],
-    )
-    engine.con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE run_moments AS
-        SELECT
-            CAST(row_number() OVER (ORDER BY entry_delay_min, hold_min) AS INTEGER) AS moment_id,
-            entry_delay_min,
-            hold_min,
-            bool_or(role = 'grid') AS in_timing_grid,
-            bool_or(role = 'counterfactual') AS is_counterfactual,
-            bool_or(role = 'current') AS is_current_timing
-        FROM run_cells
-        GROUP BY entry_delay_min, hold_min
-        """
-    )
-    engine.upload("run_moments")
-
-
-def _plan_reuse(con: duckdb.DuckDBPyConnection, key: str, files_seen_at: object) -> None:
-    """Views `stored_outcomes` and `cache_valid` over the store, tables `known_moments` and
-    `replay_decisions`. `files_seen_at` None: a full recompute, nothing reused.
+def _plan_reuse(
+    warehouse: Warehouse, cells: list[ScenarioCell], key: str, files_seen_at: object
+) -> None:
+    """Tables `run_cells`, `run_moments`, `changed_bars`, `stale_outcomes`, `known_moments`,
+    `replay_decisions` and views `stored_outcomes`, `cache_valid` on the warehouse. Key ''
+    (a full recompute) matches no stored outcome.
 
     A decision is replayed at every moment unless the store holds a valid outcome of it at
     each moment the store knows; moments it never held are replayed for everyone."""
-    if files_seen_at is None:
-        con.execute("CREATE OR REPLACE TEMP TABLE changed_bars AS " + _NO_CHANGED_BARS)
-        con.execute("CREATE OR REPLACE TEMP TABLE stale_outcomes AS " + _NO_STALE_OUTCOMES)
-        key = ""  # matches no stored outcome
-    else:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE changed_bars AS {load_sql('scenarios/changed_bars')}",
-            {"files_seen_at": files_seen_at},
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE stale_outcomes AS "
-            + load_sql("scenarios/stale_outcomes")
-        )
-    con.execute(load_sql("scenarios/stored_outcomes").replace("$inputs_key", _quoted(key)))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE known_moments AS "
-        "SELECT DISTINCT moment_id FROM stored_outcomes"
+    warehouse.load_frame(
+        "run_cells",
+        pl.DataFrame(
+            [(c.cell_id, c.entry_delay_min, c.hold_min, c.role) for c in cells],
+            schema={"cell_id": pl.Int32, "entry_delay_min": pl.Float64,
+                    "hold_min": pl.Float64, "role": pl.String},
+            orient="row",
+        ),
+    )  # fmt: skip
+    warehouse.temp_table("run_moments", load_sql("scenarios/run_moments"))
+    warehouse.load_frame("run_inputs_key", pl.DataFrame({"inputs_key": [key]}))
+    warehouse.temp_table("run_files_seen", load_sql("scenarios/files_seen"))
+    warehouse.temp_table(
+        "changed_bars", load_sql("scenarios/changed_bars"), {"files_seen_at": files_seen_at}
     )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE replay_decisions AS
-        SELECT d.decision_idx
-        FROM run_decisions AS d
-        LEFT JOIN (SELECT decision_idx, count(*) AS n FROM stored_outcomes GROUP BY ALL) AS v
-            USING (decision_idx)
-        WHERE coalesce(v.n, 0) < (SELECT count(*) FROM known_moments)
-        """
-    )
-    con.execute(load_sql("scenarios/cache_valid"))
-
-
-def _quoted(text: str) -> str:
-    """A SQL string literal: a view's definition cannot hold a $parameter."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-_NO_CHANGED_BARS = (
-    "SELECT CAST(NULL AS VARCHAR) AS symbol, CAST(NULL AS TIMESTAMP) AS available_at, "
-    "false AS from_correcting_file LIMIT 0"
-)
-_NO_STALE_OUTCOMES = (
-    "SELECT decision_key, entry_delay_min, hold_min FROM state.scenario_outcomes LIMIT 0"
-)
+    warehouse.temp_table("stale_outcomes", load_sql("scenarios/stale_outcomes"))
+    warehouse.temp_view("stored_outcomes", load_sql("scenarios/stored_outcomes"))
+    warehouse.temp_table("known_moments", load_sql("scenarios/known_moments"))
+    warehouse.temp_table("replay_decisions", load_sql("scenarios/replay_decisions"))
+    warehouse.temp_view("cache_valid", load_sql("scenarios/cache_valid"))
 
 
 def save_outcome_store(
-    con: duckdb.DuckDBPyConnection, run_id: int, settings: Settings, stats: StoreStats
+    warehouse: Warehouse, engine: Engine, run_id: int, settings: Settings, stats: StoreStats
 ) -> None:
     """Bring state.scenario_outcomes to this run's outcomes; call inside the publishing
     transaction so the store always matches the newest published version."""
+    engine.to_warehouse("run_replayed")
     params = {"run_id": run_id, "inputs_key": inputs_key(settings)}
     if stats.reused:
-        execute_script(con, load_sql("scenarios/prune_outcome_store"), params)
+        warehouse.script(load_sql("scenarios/prune_outcome_store"), params)
     else:  # nothing reused (a full recompute): every stored outcome is replaced
-        con.execute("DELETE FROM state.scenario_outcomes")
-    with unordered(con):
-        execute_script(con, load_sql("scenarios/save_outcome_store"), params)
+        warehouse.execute("DELETE FROM state.scenario_outcomes")
+    with warehouse.unordered():
+        warehouse.script(load_sql("scenarios/save_outcome_store"), params)
+
+
+class ScenarioOutcomes:
+    """Every decision's SPEC §4 outcome at every moment the run needs: the store's valid
+    outcomes reused, the others replayed; the store is saved when the version is published."""
+
+    name = "scenario_outcomes"
+    reads = ("run_decisions", "scenario_bars", "scenario_horizons")
+    produces = (
+        "run_cells", "run_moments", "run_outcomes", "run_replayed",
+        # planning (warehouse side) and the replay's own tables
+        "run_inputs_key", "run_files_seen", "changed_bars", "stale_outcomes", "stored_outcomes",
+        "known_moments", "replay_decisions", "cache_valid", "scenario_decisions",
+        "scenario_moments", "replayed_new", "replayed_changed",
+    )  # fmt: skip
+    publishes = ()
+    learns = None
+    queries = (
+        "scenarios/run_moments", "scenarios/files_seen", "scenarios/changed_bars",
+        "scenarios/stale_outcomes", "scenarios/stored_outcomes", "scenarios/known_moments",
+        "scenarios/replay_decisions", "scenarios/cache_valid", "scenarios/outcomes",
+        "scenarios/run_replayed", "scenarios/run_outcomes", "scenarios/prune_outcome_store",
+        "scenarios/save_outcome_store",
+    )  # fmt: skip
+
+    def compute(self, run: RunContext) -> ComponentResult:
+        current = (run.before.entry_delay_min, run.before.hold_min)
+        cells = run_cells(run.settings, current)
+        stats = compute_run_outcomes(run.warehouse, run.engine, run.settings, cells, full=run.full)
+
+        def save(warehouse: Warehouse, run_id: int) -> None:
+            save_outcome_store(warehouse, run.engine, run_id, run.settings, stats)
+
+        facts = {
+            "outcomes_reused": stats.reused,
+            "outcomes_replayed": stats.replayed,
+            "full_recompute": stats.full,
+        }
+        return ComponentResult(saves=(save,), facts=facts)

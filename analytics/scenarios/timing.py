@@ -21,8 +21,8 @@ class TimingGrid:
 
 def compute_timing_grid(engine: Engine) -> TimingGrid:
     """§6 metrics of every cell and population, from this run's outcomes (`run_outcomes`)."""
-    engine.create("timing_outcomes", load_sql("scenarios/timing_outcomes"), view=True)
-    engine.create("timing_cell_outcomes", load_sql("scenarios/timing_cell_outcomes"), view=True)
-    engine.create("timing_grid_cells", load_sql("scenarios/timing_grid_cells"))
+    engine.view("timing_outcomes", load_sql("scenarios/timing_outcomes"))
+    engine.view("timing_cell_outcomes", load_sql("scenarios/timing_cell_outcomes"))
+    engine.table("timing_grid_cells", load_sql("scenarios/timing_grid_cells"))
     table = cells_with_metrics(engine, "timing_grid_cells", "timing_cell_outcomes")
     return TimingGrid(cells=table, current_all_cell=CURRENT_TIMING_CELL * 3 + 2)

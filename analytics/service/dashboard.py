@@ -6,22 +6,17 @@ from __future__ import annotations
 import html
 import json
 import logging
-from pathlib import Path
 from typing import Any
+
+from analytics.context import Tradelens
 
 log = logging.getLogger("tradelens.service.dashboard")
 
 
-def render_dashboard(warehouse: Path, health: dict[str, Any]) -> str:
-    """The full report when the outputs layer provides one, else a plain health page."""
+def render_dashboard(lens: Tradelens, health: dict[str, Any]) -> str:
+    """The report with the health panel on top, else (if it fails) a plain health page."""
     try:
-        from analytics.outputs.report import build_report
-    except ImportError:
-        return placeholder_page(
-            health, "the HTML report (analytics.outputs.report) is not installed"
-        )
-    try:
-        return build_report(warehouse, health=health)
+        return lens.report(health=health)
     except Exception as exc:
         log.exception("dashboard rendering failed; serving the health page instead")
         return placeholder_page(health, f"the report could not be rendered: {exc}")

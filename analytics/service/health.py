@@ -10,87 +10,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
-import duckdb
-
-from analytics.pipeline import COMPONENTS
-from analytics.warehouse import connect, load_sql, query_rows
+from analytics.context import Tradelens
+from analytics.errors import TradelensError
+from analytics.runlog import RunLog
+from analytics.times import as_utc, iso_utc, utc_now
 
 STALE_AFTER_INTERVALS = 2  # SPEC §11: unhealthy when the last success is older than this
-RECENT_QUARANTINED = 5
-
-
-@dataclass(frozen=True)
-class RunLog:
-    """What the warehouse knows about past runs, as of the last time it was read."""
-
-    success_count: int = 0
-    error_count: int = 0
-    aborted_count: int = 0
-    last_run_id: int | None = None
-    last_run_status: str | None = None
-    last_run_at: datetime | None = None
-    last_run_error: str | None = None
-    last_success_run_id: int | None = None
-    last_success_at: datetime | None = None
-    published_run_id: int | None = None
-    serve_interval_min: float | None = None
-    components: dict[str, dict] = field(default_factory=dict)
-    inbox: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def components_available(self) -> list[str]:
-        """Components whose output the newest published version holds (fresh or carried)."""
-        return [name for name, c in self.components.items() if c["available"]]
-
-    @property
-    def last_success_at_epoch(self) -> float:
-        return _epoch(self.last_success_at)
-
-    @property
-    def last_run_at_epoch(self) -> float:
-        return _epoch(self.last_run_at)
-
-
-def read_run_log(con: duckdb.DuckDBPyConnection) -> RunLog:
-    summary = query_rows(con, load_sql("service/run_log_summary"))[0]
-    components = {r["component"]: r for r in query_rows(con, load_sql("service/component_status"))}
-    ordered = {n: components.pop(n) for n in COMPONENTS if n in components} | components
-    return RunLog(
-        **summary,
-        components={name: _component(row) for name, row in ordered.items()},
-        inbox=_inbox(con),
-    )
-
-
-def _component(row: dict) -> dict:
-    return {
-        "status": row["status"],
-        "run_id": row["run_id"],
-        "attempts": row["attempts"],
-        "seconds": round(row["seconds"], 3),
-        "rows": row["rows"],
-        "carried_from": row["carried_from"],
-        "error": row["error"],
-        "last_ok_run_id": row["last_ok_run_id"],
-        "available": row["available"],
-    }
-
-
-def _inbox(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    files: dict[str, dict[str, int]] = {}
-    for row in query_rows(con, load_sql("service/inbox_summary")):
-        files.setdefault(row["kind"], {})[row["status"]] = row["files"]
-    recent = query_rows(con, load_sql("service/recent_quarantined"), {"limit": RECENT_QUARANTINED})
-    return {
-        "files": files,
-        "ingested": sum(k.get("ingested", 0) for k in files.values()),
-        "quarantined": sum(k.get("quarantined", 0) for k in files.values()),
-        "recent_quarantined": [{**r, "seen_at": _iso(r["seen_at"])} for r in recent],
-    }
 
 
 @dataclass
@@ -186,7 +114,7 @@ def verdict(
     if service and not service.scheduler_alive:
         return False, "scheduler stopped"
     if run_log.last_success_at is not None:
-        if now - run_log.last_success_at.replace(tzinfo=UTC) <= limit:
+        if now - as_utc(run_log.last_success_at) <= limit:
             return True, "ok"
         return False, "stale: last success is older than two intervals"
     if service and now - service.started_at <= limit:
@@ -194,32 +122,52 @@ def verdict(
     return False, "no successful run yet"
 
 
-def warehouse_health(warehouse: Path, interval_min: float | None) -> dict[str, Any]:
-    """Health from the run log alone (read-only), for when no service answers.
-
-    The interval is the one given, else the one the newest `serve` run recorded, else 60.
-    """
-    with connect(warehouse, read_only=True) as con:
-        run_log = read_run_log(con)
-    interval = interval_min or run_log.serve_interval_min or 60.0
-    return health_document(run_log, interval)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _age(moment: datetime | None, now: datetime) -> float | None:
     if moment is None:
         return None
-    return round((now - moment.replace(tzinfo=UTC)).total_seconds(), 3)
-
-
-def _epoch(moment: datetime | None) -> float:
-    return moment.replace(tzinfo=UTC).timestamp() if moment else 0.0
+    return round((now - as_utc(moment)).total_seconds(), 3)
 
 
 def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
+    return iso_utc(moment, timespec="seconds")
+
+
+def probe_service(url: str, timeout: float) -> dict[str, Any] | None:
+    """The service's /health JSON (a 503 carries it too), or None when nothing answers."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    endpoint = url.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(endpoint, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        try:
+            return json.loads(exc.read())
+        except ValueError:
+            message = f"{endpoint} answered HTTP {exc.code} without health JSON"
+            raise TradelensError(message) from None
+    except (urllib.error.URLError, OSError):
         return None
-    return moment.replace(tzinfo=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    except ValueError:
+        raise TradelensError(f"{endpoint} did not answer with health JSON") from None
+
+
+def check_health(
+    lens: Tradelens, url: str, timeout: float, *, require_service: bool, configured: bool
+) -> dict[str, Any]:
+    """The service's health at `url`; when none answers, the same fields derived from the
+    warehouse's run log (read-only), with the configured interval (else the one the newest
+    `serve` run recorded, else 60 min)."""
+    document = probe_service(url, timeout)
+    if document is not None:
+        return document
+    run_log = lens.run_log()
+    interval = (lens.settings.interval_min if configured else None) or (
+        run_log.serve_interval_min or 60.0
+    )
+    document = health_document(run_log, interval) | {"service_url": url}
+    if require_service:
+        document["healthy"], document["status"] = False, f"no service answers at {url}"
+    return document

@@ -20,12 +20,13 @@ from pathlib import Path
 import duckdb
 
 from analytics.config import Settings
-from analytics.errors import TradelensError
+from analytics.context import Tradelens
+from analytics.errors import one_line
 from analytics.files import sha256_of
-from analytics.ingest import IngestReport, ingest_file
-from analytics.learning.state import now_utc
+from analytics.ingest import IngestReport
 from analytics.pipeline import RunAborted
-from analytics.warehouse import fetch_one
+from analytics.times import stored_utc_now
+from analytics.warehouse import Warehouse
 
 log = logging.getLogger("tradelens.service.inbox")
 
@@ -101,48 +102,50 @@ class InboxScanner:
 
     def pick_up(
         self,
-        con: duckdb.DuckDBPyConnection,
-        settings: Settings,
+        lens: Tradelens,
         run_id: int | None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> PickupReport:
-        """Ingest every inbox file whose content the ledger has not seen; record the verdicts."""
+        """Ingest every inbox file whose content the ledger has not seen; record the verdicts.
+        Call inside a writing session of `lens` (the cycle's)."""
         report = PickupReport()
-        for item in self.scan():
-            if should_stop():
-                raise RunAborted("stop requested")
-            if _known(con, item):
-                report.known += 1
-                continue
-            if item.unreadable:
-                self._quarantine(con, item, f"{item.path}: {item.unreadable}", run_id, report)
-                continue
-            self._ingest(con, item, settings, run_id, report)
+        with lens.warehouse(write=True) as warehouse:
+            for item in self.scan():
+                if should_stop():
+                    raise RunAborted("stop requested")
+                if _known(warehouse, item):
+                    report.known += 1
+                    continue
+                if item.unreadable:
+                    reason = f"{item.path}: {item.unreadable}"
+                    self._quarantine(warehouse, item, reason, run_id, report)
+                    continue
+                self._ingest(lens, warehouse, item, run_id, report)
         return report
 
     def _ingest(
         self,
-        con: duckdb.DuckDBPyConnection,
+        lens: Tradelens,
+        warehouse: Warehouse,
         item: InboxFile,
-        settings: Settings,
         run_id: int | None,
         report: PickupReport,
     ) -> None:
         try:
-            result = ingest_file(con, item.path, item.kind, bar_time=settings.price_bar_time)
+            batch = lens.ingest(item.kind, [item.path], bar_time=lens.settings.price_bar_time)
         except duckdb.InterruptException:
             raise RunAborted("stop requested") from None
-        except TradelensError as exc:
-            if not item.path.exists():
-                return  # removed between listing and reading: no verdict on its content
-            self._quarantine(con, item, str(exc), run_id, report)
-            return
         except Exception as exc:
-            self._unexpected(con, item, exc, run_id, report)
+            self._unexpected(warehouse, item, exc, run_id, report)
             return
+        if batch.failures:
+            if item.path.exists():  # else removed between listing and reading: no verdict
+                self._quarantine(warehouse, item, batch.failures[0], run_id, report)
+            return
+        [result] = batch.reports
         self._unexpected_failures.pop((item.file_id, item.kind), None)
         note = _ingest_note(result)
-        _record(con, item, "ingested", note, result.accepted, result.rejected, run_id)
+        _record(warehouse, item, "ingested", note, result.accepted, result.rejected, run_id)
         report.ingested.append((item, result))
         log.info(
             "ingested %s file %s: %d rows accepted, %d rejected%s",
@@ -163,7 +166,7 @@ class InboxScanner:
 
     def _unexpected(
         self,
-        con: duckdb.DuckDBPyConnection,
+        warehouse: Warehouse,
         item: InboxFile,
         exc: Exception,
         run_id: int | None,
@@ -174,10 +177,10 @@ class InboxScanner:
         key = (item.file_id, item.kind)
         failures = self._unexpected_failures.get(key, 0) + 1
         self._unexpected_failures[key] = failures
-        reason = f"{item.path}: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+        reason = f"{item.path}: {one_line(exc)}"
         if failures >= UNEXPECTED_FAILURES_BEFORE_QUARANTINE:
             self._unexpected_failures.pop(key)
-            self._quarantine(con, item, f"failed {failures} times: {reason}", run_id, report)
+            self._quarantine(warehouse, item, f"failed {failures} times: {reason}", run_id, report)
             return
         log.error(
             "ingest of %s failed (attempt %d), retried next cycle: %s",
@@ -190,13 +193,13 @@ class InboxScanner:
 
     def _quarantine(
         self,
-        con: duckdb.DuckDBPyConnection,
+        warehouse: Warehouse,
         item: InboxFile,
         reason: str,
         run_id: int | None,
         report: PickupReport,
     ) -> None:
-        _record(con, item, "quarantined", reason, None, None, run_id)
+        _record(warehouse, item, "quarantined", reason, None, None, run_id)
         report.quarantined.append((item, reason))
         log.warning(
             "quarantined %s file %s: %s",
@@ -227,17 +230,17 @@ def _settled_files(folder: Path) -> list[tuple[Path, os.stat_result]]:
     return [(path, info) for *_, path, info in sorted(settled)]
 
 
-def _known(con: duckdb.DuckDBPyConnection, item: InboxFile) -> bool:
-    row = fetch_one(
-        con,
-        "SELECT 1 FROM raw.inbox_files WHERE file_id = ? AND kind = ?",
-        [item.file_id, item.kind],
+def _known(warehouse: Warehouse, item: InboxFile) -> bool:
+    return bool(
+        warehouse.one(
+            "SELECT 1 FROM raw.inbox_files WHERE file_id = ? AND kind = ?",
+            [item.file_id, item.kind],
+        )
     )
-    return row is not None
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     item: InboxFile,
     status: str,
     reason: str | None,
@@ -245,7 +248,7 @@ def _record(
     rejected: int | None,
     run_id: int | None,
 ) -> None:
-    con.execute(
+    warehouse.execute(
         "INSERT OR REPLACE INTO raw.inbox_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             item.file_id,
@@ -256,7 +259,7 @@ def _record(
             accepted,
             rejected,
             run_id,
-            now_utc(),
+            stored_utc_now(),
         ],
     )
 

@@ -12,16 +12,15 @@ import logging
 import signal
 import threading
 import time
-from pathlib import Path
 
-from analytics.config import Settings
+from analytics.context import Tradelens
 from analytics.errors import TradelensError
-from analytics.service.health import ServiceFacts, ServiceState, read_run_log, utc_now
+from analytics.service.health import ServiceFacts, ServiceState
 from analytics.service.inbox import InboxScanner
 from analytics.service.scheduler import Scheduler
 from analytics.service.server import HttpServer, build_app
 from analytics.service.telemetry import CONTENT_TYPE, ServiceMetrics
-from analytics.warehouse import connect
+from analytics.times import utc_now
 
 log = logging.getLogger("tradelens.service")
 
@@ -30,22 +29,23 @@ STOP_TIMEOUT_SEC = 60.0  # then the process leaves anyway; DuckDB drops the open
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def run_service(warehouse: Path, settings: Settings, host: str, port: int) -> None:
+def run_service(lens: Tradelens, host: str, port: int) -> None:
     """Serve until a stop signal; returns after a clean stop (the command then exits 0)."""
     stop, force = threading.Event(), threading.Event()
     previous = {sig: signal.signal(sig, _on_signal(stop, force)) for sig in STOP_SIGNALS}
     scheduler: Scheduler | None = None
     http: HttpServer | None = None
     try:
+        settings = lens.settings
         inbox = InboxScanner(settings)
         inbox.create_folders()
         state = ServiceState(ServiceFacts(started_at=utc_now(), interval_min=settings.interval_min))
         metrics = ServiceMetrics()
-        with connect(warehouse, create=True) as con:  # creates or upgrades the warehouse
-            run_log = read_run_log(con)
+        with lens.session():  # creates or upgrades the warehouse
+            run_log = lens.run_log()
         state.update(run_log=run_log)
         metrics.observe_run_log(run_log)
-        scheduler = Scheduler(warehouse, settings, state, metrics, inbox)
+        scheduler = Scheduler(lens, state, metrics, inbox)
         metrics.watch_scheduler(lambda: scheduler.alive)
         app = build_app(scheduler.health, metrics.exposition, CONTENT_TYPE, lambda: scheduler.page)
         http = HttpServer(app, host, port)  # binds the port: a taken one fails here
@@ -55,7 +55,7 @@ def run_service(warehouse: Path, settings: Settings, host: str, port: int) -> No
         log.info(
             "serving %s on %s (GET /health, /metrics, /); the run log holds %d successful runs and "
             "%d errors",
-            warehouse,
+            lens.path,
             http.url,
             run_log.success_count,
             run_log.error_count,

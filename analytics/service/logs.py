@@ -12,7 +12,6 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-LOG_FORMATS = ("text", "json")
 RUN_ID: ContextVar[int | None] = ContextVar("run_id", default=None)
 log = logging.getLogger("tradelens.service")
 

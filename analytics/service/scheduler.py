@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from contextvars import Token
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,20 +21,15 @@ from typing import Any
 
 import duckdb
 
-from analytics.config import Settings
-from analytics.learning.state import state_document, write_state_json
-from analytics.pipeline import RunAborted, RunResult, run_cycle
+from analytics.context import Tradelens
+from analytics.errors import one_line
+from analytics.pipeline import RunAborted, RunResult
 from analytics.service.dashboard import placeholder_page, render_dashboard
-from analytics.service.health import (
-    ServiceState,
-    health_document,
-    read_run_log,
-    utc_now,
-)
+from analytics.service.health import ServiceState, health_document
 from analytics.service.inbox import InboxScanner
 from analytics.service.logs import RUN_ID
 from analytics.service.telemetry import ServiceMetrics
-from analytics.warehouse import connect, fetch_one
+from analytics.times import utc_now
 
 log = logging.getLogger("tradelens.service.scheduler")
 
@@ -43,22 +38,15 @@ READER_GAP_SEC = 2.0  # least pause between cycles, so read-only users get a tur
 
 class Scheduler:
     def __init__(
-        self,
-        warehouse: Path,
-        settings: Settings,
-        state: ServiceState,
-        metrics: ServiceMetrics,
-        inbox: InboxScanner,
+        self, lens: Tradelens, state: ServiceState, metrics: ServiceMetrics, inbox: InboxScanner
     ) -> None:
-        self.warehouse = warehouse
-        self.settings = settings
+        self.lens = lens
+        self.settings = lens.settings
         self.state = state
         self.metrics = metrics
         self.inbox = inbox
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="tradelens-scheduler", daemon=True)
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._con_lock = threading.Lock()
         self._run_id: int | None = None  # the run the current cycle publishes
         self.page = ""
 
@@ -82,10 +70,8 @@ class Scheduler:
 
     def interrupt(self) -> None:
         """Cancel the query the cycle is running (DuckDB rolls it back); for a slow stop."""
-        with self._con_lock:
-            if self._con is not None:
-                with contextlib.suppress(duckdb.Error):
-                    self._con.interrupt()
+        with contextlib.suppress(duckdb.Error):  # the cycle may have closed its connection
+            self.lens.interrupt()
 
     def health(self) -> dict[str, Any]:
         facts = replace(self.state.facts(), scheduler_alive=self.alive)
@@ -124,7 +110,7 @@ class Scheduler:
             log.info("cycle abandoned on a stop request: nothing of it was published")
         except Exception as exc:
             outcome = "error"
-            log.exception("cycle failed: %s", _one_line(exc))
+            log.exception("cycle failed: %s", one_line(exc))
             self._count_error(exc)
         finally:
             self.metrics.observe_cycle_end(time.monotonic() - t0, outcome)
@@ -140,51 +126,43 @@ class Scheduler:
             "failed",
             "partial",
         )
-        self.state.count_cycle_error(_one_line(exc), counted=not failed_run)
+        self.state.count_cycle_error(one_line(exc), counted=not failed_run)
 
     def _cycle(self) -> None:
-        with connect(self.warehouse, create=True) as con, self._attached(con):
-            # The write lock is ours until the connection closes, so no one else can take this id.
-            self._run_id = fetch_one(con, "SELECT coalesce(max(run_id), 0) + 1 FROM runs")[0]
-            token = RUN_ID.set(self._run_id)
+        token: Token | None = None
+
+        def started(run_id: int) -> None:
+            # The write lock is held until the session ends: new inbox files land in this run.
+            nonlocal token
+            self._run_id = run_id
+            token = RUN_ID.set(run_id)
+            log.info("cycle started")
+            self._step("inbox")
+            pickup = self.inbox.pick_up(self.lens, run_id, self._stop.is_set)
+            self.metrics.observe_pickup(pickup)
+
+        with self.lens.session():
             try:
-                log.info("cycle started")
-                self._step("inbox")
-                pickup = self.inbox.pick_up(con, self.settings, self._run_id, self._stop.is_set)
-                self.metrics.observe_pickup(pickup)
-                result = run_cycle(
-                    con,
-                    self.settings,
+                result = self.lens.run(
                     trigger="serve",
+                    on_start=started,
                     on_step=self._step,
                     should_stop=self._stop.is_set,
                 )
                 self.metrics.observe_run(result)
                 self._log_run(result)
                 if self.settings.state_out and result.published:
-                    self._write_state(con, result.run_id)
+                    self._write_state(result.run_id)
             finally:
-                self._refresh(con)
-                RUN_ID.reset(token)
-
-    @contextlib.contextmanager
-    def _attached(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-        """Expose the cycle's connection to interrupt(); detach before it is closed."""
-        with self._con_lock:
-            self._con = con
-        try:
-            yield
-        finally:
-            with self._con_lock:
-                self._con = None
+                self._refresh()
+                if token is not None:
+                    RUN_ID.reset(token)
 
     def _step(self, step: str) -> None:
         self.state.update(current_step=step)
         log.info("step: %s", step)
 
     def _log_run(self, result: RunResult) -> None:
-        if result.run_id != self._run_id:
-            log.warning("run id %s differs from the expected %s", result.run_id, self._run_id)
         summary = ", ".join(f"{c.name} {c.status}" for c in result.components)
         log.info(
             "run %d %s in %.2fs (%s)",
@@ -206,27 +184,22 @@ class Scheduler:
                     extra={"fields": {"component": c.name}},
                 )
 
-    def _write_state(self, con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    def _write_state(self, run_id: int) -> None:
         self._step("writing the learned state")
         path = Path(self.settings.state_out)
-        write_state_json(path, state_document(con, run_id))
+        self.lens.write_state(path, run_id)
         log.info("learned state of run %d written to %s", run_id, path)
 
-    def _refresh(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Read the run log back for /health while the connection is still open."""
+    def _refresh(self) -> None:
+        """Read the run log back for /health while the session is still open."""
         try:
-            run_log = read_run_log(con)
+            run_log = self.lens.run_log()
         except duckdb.Error as exc:
-            log.warning("could not read the run log back: %s", _one_line(exc))
+            log.warning("could not read the run log back: %s", one_line(exc))
             return
         self.state.update(run_log=run_log)
         self.metrics.observe_run_log(run_log)
 
     def _render_page(self) -> None:
         """Render GET / with the write lock released, so the report opens the file read-only."""
-        self.page = render_dashboard(self.warehouse, self.health())
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+        self.page = render_dashboard(self.lens, self.health())

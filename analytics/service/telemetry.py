@@ -12,8 +12,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from analytics.ingest import IngestReport
-from analytics.pipeline import COMPONENTS, RunResult
-from analytics.service.health import RunLog
+from analytics.pipeline import COMPONENT_NAMES, RunResult
+from analytics.runlog import RunLog
 from analytics.service.inbox import PickupReport
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -91,7 +91,7 @@ class ServiceMetrics:
         for kind in INGEST_KINDS:  # zero-valued series exist from the start, as dashboards expect
             self.rows_ingested.labels(kind)
             self.rows_rejected.labels(kind)
-        for component in (*COMPONENTS, "cycle"):
+        for component in (*COMPONENT_NAMES, "cycle"):
             self.component_errors.labels(component)
 
     def watch_scheduler(self, alive: Callable[[], bool]) -> None:

@@ -1,10 +1,11 @@
 -- Decide what happens to each valid staged decision: new, duplicate (same id, same content,
 -- in this file or already stored) or conflict (same id, other content: rejected, SPEC §2).
+-- reads: parsed_rows, raw.decisions
 WITH identified AS (
     SELECT
         * EXCLUDE (decision_id),
         coalesce(decision_id, 'h' || substr(content_hash, 1, 20)) AS decision_id
-    FROM parsed_decisions
+    FROM parsed_rows
     WHERE reject_reason IS NULL
 ),
 

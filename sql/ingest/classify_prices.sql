@@ -2,11 +2,12 @@
 -- other values: replaces the stored bar, SPEC §2), or unknown_interval (cannot stamp available_at).
 -- $interval_sec: the --interval given, or NULL to infer per symbol as the most common gap.
 -- $bar_time: 'open' (available at ts + interval) or 'close' (available at ts).
+-- reads: parsed_rows, raw.prices
 WITH last_in_file AS (
     SELECT
         *,
         row_number() OVER (PARTITION BY symbol, ts ORDER BY row_number DESC) AS nth_from_last
-    FROM parsed_prices
+    FROM parsed_rows
     WHERE reject_reason IS NULL
 ),
 
@@ -28,7 +29,7 @@ inferred AS (
 stored_interval AS (
     SELECT symbol, arg_max(interval_sec, ts) AS interval_sec
     FROM raw.prices
-    WHERE symbol IN (SELECT DISTINCT symbol FROM parsed_prices)
+    WHERE symbol IN (SELECT DISTINCT symbol FROM parsed_rows)
     GROUP BY symbol
 ),
 

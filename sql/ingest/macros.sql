@@ -1,4 +1,5 @@
--- Parsing rules of SPEC §2, shared by every input kind.
+-- Parsing rules of SPEC §2, shared by every input kind. A script of macro definitions.
+-- reads: -
 
 -- Epoch numbers above 10^11 are milliseconds, else seconds; fractions kept to the microsecond.
 -- Anything else is ISO-8601; without an offset it is UTC (the session time zone is UTC). ISO

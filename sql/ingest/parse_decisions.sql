@@ -1,5 +1,6 @@
 -- Parse and validate staged decision rows (SPEC §2); one reject reason per bad row, first field first.
 -- $kind: 'executed' (trades file) or 'blocked'.
+-- reads: staged
 WITH parsed AS (
     SELECT
         row_number,

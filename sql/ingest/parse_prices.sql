@@ -1,4 +1,5 @@
 -- Parse and validate staged price bars (SPEC §2); one reject reason per bad row.
+-- reads: staged
 WITH parsed AS (
     SELECT
         row_number,

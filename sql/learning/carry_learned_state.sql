@@ -1,5 +1,6 @@
 -- The learned settings of a component that failed or did not run stay as they were:
 -- before = after = the previous version's after, nothing applied.
+-- reads: history.learned_state
 INSERT INTO history.learned_state BY NAME
 SELECT
     * REPLACE (

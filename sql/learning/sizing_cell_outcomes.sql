@@ -1,8 +1,9 @@
 -- The book of every sizing cell (SPEC §9): all executed trades with realized outcomes, those in
 -- the cell's bucket scaled by its multiplier, the others by their multiplier from before the run.
+-- reads: run_decisions, sizing_cells
 WITH book AS (
     SELECT
-        decision_idx,
+        decision_key,
         len(list_filter($edges, lambda e: e <= entry_score)) AS bucket,
         realized_pnl IS NOT NULL AS resolved,
         realized_pnl AS pnl,
@@ -19,7 +20,7 @@ SELECT
     b.ret * f.factor AS ret,
     1.0 AS weight,
     b.exit_t,
-    b.decision_idx
+    b.decision_key
 FROM book AS b
 CROSS JOIN sizing_cells AS c
 CROSS JOIN LATERAL (

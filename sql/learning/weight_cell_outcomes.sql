@@ -2,9 +2,10 @@
 -- score'_i = Σ_k W'_k·x_ik is one dot product per (decision, cell): a matrix product in SQL.
 -- A decision is taken iff score' >= θ and it is executed or blocked for a score reason;
 -- executed trades bring their realized outcome, blocked ones their counterfactual.
+-- reads: run_decisions, counterfactual_outcomes, weight_cells
 WITH population AS (
     SELECT
-        d.decision_idx,
+        d.decision_key,
         d.weight,
         list_transform($components, lambda k: coalesce(d.components[k], 0.0)) AS x,
         if(d.kind = 'executed', d.realized_pnl IS NOT NULL, cf.status = 'ok') AS resolved,
@@ -12,7 +13,7 @@ WITH population AS (
         if(d.kind = 'executed', d.realized_ret, cf.ret) AS ret,
         if(d.kind = 'executed', d.realized_exit_t, cf.exit_t) AS exit_t
     FROM run_decisions AS d
-    LEFT JOIN counterfactual_outcomes AS cf USING (decision_idx)
+    LEFT JOIN counterfactual_outcomes AS cf USING (decision_key)
     WHERE d.kind = 'executed' OR list_contains($score_block_reasons, d.reason)
 )
 
@@ -23,7 +24,7 @@ SELECT
     p.ret,
     p.weight,
     p.exit_t,
-    p.decision_idx
+    p.decision_key
 FROM population AS p
 CROSS JOIN weight_cells AS c
 WHERE list_dot_product(p.x, c.weights) >= $score_threshold

@@ -1,14 +1,5 @@
 -- The run row of a version, for an export (one row).
-SELECT
-    run_id,
-    started_at,
-    finished_at,
-    status,
-    published,
-    engine,
-    trigger,
-    config,
-    watermark,
-    error
+-- reads: main.runs
+SELECT *
 FROM main.runs
 WHERE run_id = $run_id

@@ -2,6 +2,7 @@
 -- for the newest published version only (latest.timing_outcomes): an older version gets none.
 -- run_id is the version exported, like every other export file; computed_run is the run that
 -- computed the outcome (an unchanged outcome is reused from an earlier run).
+-- reads: latest.timing_outcomes, main.runs
 SELECT
     CAST($run_id AS BIGINT) AS run_id,
     run_id AS computed_run,

@@ -1,5 +1,6 @@
 -- One line per published run, for tools that read the old comprehensive_learning.jsonl log:
 -- what the run learned (before -> best -> after) and what its blocked trades would have done.
+-- reads: main.runs, history.learned_state, history.counterfactual_days
 WITH published AS (
     SELECT
         run_id,
@@ -57,14 +58,14 @@ timing AS (
 blocked AS (
     SELECT
         run_id,
-        count(*) AS blocked_trades,
-        count(*) FILTER (WHERE outcome = 'missed_opportunity') AS missed_opportunities,
-        count(*) FILTER (WHERE outcome = 'avoided_loss') AS avoided_losses,
-        count(*) FILTER (WHERE outcome = 'flat') AS flat,
-        count(*) FILTER (WHERE status <> 'ok') AS unresolved,
-        coalesce(sum(pnl) FILTER (WHERE outcome = 'missed_opportunity'), 0) AS missed_pnl,
-        coalesce(sum(pnl) FILTER (WHERE outcome = 'avoided_loss'), 0) AS avoided_pnl
-    FROM history.counterfactuals
+        sum(blocked_trades) AS blocked_trades,
+        sum(missed) AS missed_opportunities,
+        sum(avoided) AS avoided_losses,
+        sum(flat) AS flat,
+        sum(unresolved) AS unresolved,
+        sum(missed_pnl) AS missed_pnl,
+        sum(avoided_pnl) AS avoided_pnl
+    FROM history.counterfactual_days
     GROUP BY run_id
 )
 SELECT

@@ -1,5 +1,6 @@
 -- One line per counterfactual of a version, for tools that read the old
 -- counterfactual_results.jsonl log. Times are ISO-8601 UTC strings.
+-- reads: history.counterfactuals
 SELECT
     run_id,
     decision_id,

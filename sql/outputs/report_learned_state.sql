@@ -1,4 +1,5 @@
 -- What a version learned, for the report: one row per weight, multiplier and timing setting.
+-- reads: history.learned_state
 SELECT
     kind,
     name,

@@ -1,4 +1,5 @@
 -- The newest runs (published or not) with their components' health, for the report.
+-- reads: main.runs, main.run_components
 SELECT
     r.run_id,
     r.started_at,

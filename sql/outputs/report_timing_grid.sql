@@ -1,5 +1,6 @@
 -- Timing grid cells of a version, population `all` (what the timing recommendation ranks),
 -- with the pnl_over_drawdown objective spelled out (SPEC §6).
+-- reads: history.timing_grid
 SELECT
     entry_delay_min,
     hold_min,

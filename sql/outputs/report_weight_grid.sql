@@ -1,4 +1,5 @@
 -- Weight variation cells of a version, with each component's chosen variation (SPEC §8).
+-- reads: history.weight_grid, history.learned_state
 SELECT
     g.component,
     g.variation,

@@ -1,4 +1,5 @@
 -- Each component's learned weight (after the run) in every published version up to this one.
+-- reads: history.learned_state, main.runs
 SELECT
     s.run_id,
     s.name AS component,

@@ -1,4 +1,5 @@
 -- What the warehouse holds, for the trader's summary.
+-- reads: raw.decisions, raw.prices
 SELECT
     (SELECT count(*) FROM raw.decisions WHERE kind = 'executed') AS executed,
     (SELECT count(*) FILTER (WHERE exit_ts IS NULL) FROM raw.decisions WHERE kind = 'executed')

@@ -1,10 +1,24 @@
--- Stored outcomes this run can reuse (a view: the store is read where it lies, never copied):
--- same settings ($inputs_key), a moment this run needs, and a decision not replayed this run.
--- A decision is replayed when any of its outcomes is pending (it may resolve now) or stale
--- (stale_outcomes), or when it is new (analytics/scenarios/store.py). Loaded decisions are
--- never removed, so every stored decision is still loaded.
-CREATE OR REPLACE TEMP VIEW cache_valid AS
-SELECT o.*
+-- Stored outcomes this run can reuse (a view over the store): same settings, a moment this
+-- run needs, and a decision not replayed this run; with the columns, in the order, of a
+-- replayed outcome (sql/scenarios/outcomes.sql). Loaded decisions are never removed, so every
+-- stored decision is still loaded.
+-- reads: stored_outcomes, replay_decisions
+SELECT
+    o.decision_key,
+    o.kind,
+    o.moment_id,
+    o.entry_delay_min,
+    o.hold_min,
+    o.weight,
+    o.entry_t,
+    o.entry_px,
+    o.exit_t,
+    o.exit_px,
+    o.status,
+    o.ret,
+    o.pnl,
+    o.entry_bar_at,
+    o.exit_bar_at
 FROM stored_outcomes AS o
 ANTI JOIN replay_decisions AS r
-    USING (decision_idx);
+    USING (decision_key)

@@ -1,4 +1,5 @@
 -- One row per blocked trade: its outcome at delay 0 and the default hold (SPEC §5).
+-- reads: counterfactual_outcomes, run_decisions
 SELECT
     d.decision_id,
     d.symbol,
@@ -20,5 +21,5 @@ SELECT
     END AS outcome,
     o.status
 FROM counterfactual_outcomes AS o
-JOIN run_decisions AS d USING (decision_idx)
+JOIN run_decisions AS d USING (decision_key)
 ORDER BY d.decision_id

@@ -1,7 +1,8 @@
 -- Every loaded decision with what scenarios need: its notional (default applied), its learning
 -- weight (executed 1, blocked counterfactual_weight, SPEC §5) and its realized outcome (SPEC §2).
+-- reads: raw.decisions
 SELECT
-    decision_key AS decision_idx,
+    decision_key,
     decision_id,
     kind,
     ts,

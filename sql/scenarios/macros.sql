@@ -1,4 +1,6 @@
 -- Time arithmetic and price status rules shared by every scenario (SPEC §3, §4).
+-- A script: the engine defines these macros once per run (Spark expands them in place).
+-- reads: -
 
 -- Minutes (possibly fractional: a learned delay of 0.5 min is 30 s) as an interval; DOUBLE so
 -- that an integer setting such as 200000 min cannot overflow INTEGER on its way to µs.

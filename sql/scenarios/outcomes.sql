@@ -1,5 +1,5 @@
--- Scenario outcome of every decision in `scenario_decisions` under every (entry_delay_min,
--- hold_min) in `scenario_cells` (SPEC §4).
+-- Scenario outcome of every decision in `scenario_decisions` at every moment (moment_id,
+-- entry_delay_min, hold_min) in `scenario_moments` (SPEC §4).
 --
 -- A price is the bar with the greatest available_at <= t (an ASOF join over all decisions at
 -- once), so no bar is used before it was known (§3). Entry prices are looked up once per
@@ -8,6 +8,7 @@
 -- carry only their keys: the decision's other columns join in at the end. The ASOF joins match
 -- symbols by a small integer code of this query (symbol_id): sorting lookups and bars on it is
 -- about three times cheaper than on the symbol text.
+-- reads: scenario_decisions, scenario_moments, scenario_bars, scenario_horizons
 WITH symbols AS (
     SELECT
         symbol,
@@ -16,7 +17,7 @@ WITH symbols AS (
 ),
 
 coded_decisions AS (
-    SELECT d.decision_idx, s.symbol_id, d.ts
+    SELECT d.decision_key, s.symbol_id, d.ts
     FROM scenario_decisions AS d
     JOIN symbols AS s
         ON s.symbol = d.symbol
@@ -30,7 +31,7 @@ first_lookups AS (
         d.symbol_id,
         min(d.ts + minutes(least(c.entry_delay_min, c.entry_delay_min + c.hold_min))) AS t
     FROM coded_decisions AS d
-    CROSS JOIN scenario_cells AS c
+    CROSS JOIN scenario_moments AS c
     GROUP BY d.symbol_id
 ),
 
@@ -57,12 +58,12 @@ coded_bars AS (
 
 entry_delays AS (
     SELECT DISTINCT entry_delay_min
-    FROM scenario_cells
+    FROM scenario_moments
 ),
 
 entry_lookups AS (
     SELECT
-        d.decision_idx,
+        d.decision_key,
         d.symbol_id,
         e.entry_delay_min,
         d.ts + minutes(e.entry_delay_min) AS t
@@ -72,7 +73,7 @@ entry_lookups AS (
 
 entry_prices AS (
     SELECT
-        l.decision_idx,
+        l.decision_key,
         l.entry_delay_min,
         b.close,
         b.available_at AS bar_at
@@ -84,19 +85,19 @@ entry_prices AS (
 
 exit_lookups AS (
     SELECT
-        d.decision_idx,
+        d.decision_key,
         d.symbol_id,
-        c.cell_id,
+        c.moment_id,
         c.entry_delay_min,
         d.ts + minutes(c.entry_delay_min + c.hold_min) AS t
     FROM coded_decisions AS d
-    CROSS JOIN scenario_cells AS c
+    CROSS JOIN scenario_moments AS c
 ),
 
 exit_prices AS (
     SELECT
-        l.decision_idx,
-        l.cell_id,
+        l.decision_key,
+        l.moment_id,
         l.entry_delay_min,
         l.t,
         b.close,
@@ -109,8 +110,8 @@ exit_prices AS (
 
 legs AS (
     SELECT
-        x.decision_idx,
-        x.cell_id,
+        x.decision_key,
+        x.moment_id,
         c.entry_delay_min,
         c.hold_min,
         d.kind,
@@ -126,12 +127,12 @@ legs AS (
         h.last_available_at
     FROM exit_prices AS x
     JOIN entry_prices AS en
-        ON en.decision_idx = x.decision_idx
+        ON en.decision_key = x.decision_key
         AND en.entry_delay_min = x.entry_delay_min
-    JOIN scenario_cells AS c
-        ON c.cell_id = x.cell_id
+    JOIN scenario_moments AS c
+        ON c.moment_id = x.moment_id
     JOIN scenario_decisions AS d
-        ON d.decision_idx = x.decision_idx
+        ON d.decision_key = x.decision_key
     LEFT JOIN scenario_horizons AS h
         ON h.symbol = d.symbol
 ),
@@ -152,9 +153,9 @@ resolved AS (
 )
 
 SELECT
-    decision_idx,
+    decision_key,
     kind,
-    cell_id,
+    moment_id,
     entry_delay_min,
     hold_min,
     weight,

@@ -1,6 +1,7 @@
 -- Bring state.scenario_outcomes to this run's outcomes (inside the publishing transaction,
 -- once the outcomes this run replaces are gone): add what this run recomputed, in one insert;
--- record the cells and what the store has seen.
+-- record the cells and what the store has seen. A script.
+-- reads: run_replayed, run_decisions, run_moments, run_files_seen
 INSERT INTO state.scenario_outcomes
 SELECT
     d.decision_id,
@@ -20,9 +21,9 @@ SELECT
     r.weight,
     $inputs_key,
     $run_id,
-    r.decision_idx
+    r.decision_key
 FROM run_replayed AS r
-JOIN run_decisions AS d USING (decision_idx)
+JOIN run_decisions AS d USING (decision_key)
 JOIN run_moments AS m USING (moment_id);
 
 DELETE FROM state.scenario_cells;

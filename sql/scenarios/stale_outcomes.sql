@@ -1,5 +1,6 @@
 -- Stored outcomes a changed bar invalidates: a new or corrected bar inside a leg's window
 -- [bar it used, lookup time] changes price_at, and so does losing the bar a leg used.
+-- reads: changed_bars, state.scenario_outcomes, raw.prices
 WITH first_change AS (
     SELECT symbol, min(available_at) AS first_changed_at
     FROM changed_bars
@@ -34,10 +35,10 @@ moved AS (
     WHERE o.symbol IN (SELECT symbol FROM changed_bars WHERE from_correcting_file)
         AND (
             (o.entry_bar_at IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM scenario_bars AS b
+                SELECT 1 FROM raw.prices AS b
                 WHERE b.symbol = o.symbol AND b.available_at = o.entry_bar_at))
             OR (o.exit_bar_at IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM scenario_bars AS b
+                SELECT 1 FROM raw.prices AS b
                 WHERE b.symbol = o.symbol AND b.available_at = o.exit_bar_at))
         )
 )

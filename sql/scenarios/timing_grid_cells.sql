@@ -1,5 +1,6 @@
 -- The cells of the timing grid: delays × holds × populations. Cell 0 is the current (possibly
 -- fractional) setting; it serves the significance test and is not published.
+-- reads: run_cells
 SELECT
     c.cell_id * 3 + p.population_idx AS cell_id,
     c.entry_delay_min,

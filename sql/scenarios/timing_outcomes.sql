@@ -1,8 +1,9 @@
 -- The timing grid's outcomes: every decision at every grid cell and at the current setting
 -- (cell 0), taken from this run's outcomes.
+-- reads: run_outcomes, run_moments, run_cells
 SELECT
     c.cell_id,
-    o.decision_idx,
+    o.decision_key,
     o.kind,
     o.weight,
     o.status,

@@ -1,6 +1,7 @@
 -- Per component: how it did in the newest run that got as far as recording its components,
 -- its newest fresh (ok) output, and whether the newest published version has its output
 -- (computed, or carried forward from an earlier version).
+-- reads: run_components, runs
 with newest as (
     select max(run_id) as run_id
     from run_components

@@ -1,4 +1,5 @@
 -- The inbox ledger in brief: files per kind and verdict.
+-- reads: raw.inbox_files
 select
     kind,
     status,

@@ -1,4 +1,5 @@
 -- The newest quarantined inbox files with their reasons, for /health.
+-- reads: raw.inbox_files
 select
     path,
     kind,

@@ -1,6 +1,7 @@
 -- The run log as /health reports it: one row with the counts, the newest finished run, the
 -- newest success and the newest published version. A run abandoned on a stop request
 -- (status 'aborted') is neither a success nor an error.
+-- reads: runs
 with counts as (
     select
         count(*) filter (where status = 'success') as success_count,

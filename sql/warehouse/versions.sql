@@ -1,4 +1,5 @@
 -- The run log, newest first, with the row counts of each published version.
+-- reads: runs, history.counterfactuals, history.timing_grid, history.weight_grid, history.sizing_grid, run_components
 SELECT
     r.run_id,
     r.started_at,

@@ -1,4 +1,5 @@
 -- What a run saw of its inputs, recorded with the run.
+-- reads: raw.decisions, raw.prices, raw.files
 SELECT
     (SELECT count(*) FROM raw.decisions) AS decisions,
     (SELECT count(*) FROM raw.prices) AS prices,
