@@ -15,7 +15,10 @@ from analytics.cli_support import (
     example,
     format_option,
     lens,
+    parse_date,
+    print_evaluation,
     print_ingest,
+    print_prune,
     print_run,
     progress,
     run_cli,
@@ -108,6 +111,46 @@ def counterfactual(config_path: str | None, fmt: str) -> None:
         result = lens(config_path).run(only=["counterfactuals"], trigger="counterfactual",
                                        on_step=step)  # fmt: skip
     print_run(result, fmt)
+
+
+@cli.command(
+    epilog=example(
+        "tradelens evaluate --config tradelens.toml",
+        "tradelens evaluate --start 2025-03-01 --end 2025-06-01",
+    )
+)
+@config_option
+@click.option("--start", default=None, help="first boundary, a DATE (YYYY-MM-DD, 00:00 UTC)")
+@click.option("--end", default=None, help="where the last period ends, a DATE (00:00 UTC)")
+@warehouse_option
+@format_option
+def evaluate(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
+    """Walk-forward evaluation: does the learning help on decisions made after it learned?
+
+    Replays the learning loop at every `evaluate_every` boundary (after
+    `evaluate_warmup_days`) on the data as it was known then, scores each learned state on
+    the next period's decisions against the static initial state, and publishes the result
+    (latest.evaluation_summary, _periods, _steps). Prints the verdict per kind.
+    """
+    dates = {"start": parse_date("--start", start), "end": parse_date("--end", end)}
+    with progress() as step:
+        result = lens(config_path).evaluate(
+            **dates, on_progress=lambda done, total: step(f"boundary {done} of {total}")
+        )
+    print_evaluation(result, fmt)
+
+
+@cli.command(epilog=example("tradelens prune --keep 30"))
+@click.option("--keep", type=int, required=True, help="published versions to keep (at least 1)")
+@warehouse_option
+@format_option
+def prune(keep: int, fmt: str) -> None:
+    """Remove all but the newest KEEP published versions from history, in one transaction.
+
+    The latest version is never removed; their rows in `runs` stay (marked pruned), and so do
+    evaluations. Rows still part of a kept version stay: a version stores what changed.
+    """
+    print_prune(lens().prune(keep), fmt)
 
 
 @cli.command(epilog=example("tradelens versions --limit 5", "tradelens versions --format json"))

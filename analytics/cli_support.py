@@ -6,7 +6,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -15,7 +17,11 @@ from analytics.config import warehouse_path
 from analytics.context import IngestBatch, Tradelens
 from analytics.errors import TradelensError
 from analytics.pipeline import RunResult
-from analytics.terminal import FORMATS, err_console, write_rows
+from analytics.terminal import FORMATS, console, err_console, write_rows
+
+if TYPE_CHECKING:
+    from analytics.learning.evaluation import EvaluationResult
+    from analytics.versions import PruneReport
 
 WAREHOUSE_HELP = "DuckDB file (default: $TRADELENS_WAREHOUSE, else warehouse/tradelens.duckdb)"
 
@@ -149,7 +155,21 @@ def print_ingest(kind: str, batch: IngestBatch, fmt: str) -> None:
 
 
 def print_run(result: RunResult, fmt: str) -> None:
-    """A row per component; a run that published nothing is an error (exit 1)."""
+    """A row per component; a run that published nothing is an error (exit 1), but for an
+    unchanged one (SPEC §14), which says so in one line."""
+    if result.status == "unchanged":
+        line = (
+            f"unchanged: inputs and settings are those of version {result.same_as}, which "
+            f"stays latest; nothing published (run {result.run_id} recorded)"
+        )
+        if fmt == "table":
+            err_console.print(line, highlight=False)
+        else:
+            write_rows(["run_id", "status", "same_as", "note"],
+                       [[result.run_id, result.status, result.same_as, line]], fmt)  # fmt: skip
+        return
+    for note in result.notes:
+        err_console.print(f"note: {note}", highlight=False, markup=False)
     write_rows(
         ["component", "status", "attempts", "seconds", "rows", "error"],
         [[c.name, c.status, c.attempts, round(c.seconds, 3), c.rows, c.error or ""]
@@ -159,3 +179,47 @@ def print_run(result: RunResult, fmt: str) -> None:
     )  # fmt: skip
     if not result.published:
         raise TradelensError(f"run {result.run_id} failed: {result.error}")
+
+
+def print_evaluation(result: EvaluationResult, fmt: str) -> None:
+    """The verdict per kind for people; every summary figure for machines."""
+    from analytics.learning.evaluation import verdict
+
+    if fmt != "table":
+        columns = ["evaluation_id", *result.summary[0].keys()]
+        write_rows(columns, [[result.evaluation_id, *r.values()] for r in result.summary], fmt)
+        return
+    console.print(
+        f"evaluation {result.evaluation_id}: {result.boundaries} boundaries, "
+        f"{result.seconds:.1f} s",
+        highlight=False,
+    )
+    for line in verdict(result.summary):
+        console.print(f"  {line}", highlight=False)
+
+
+def parse_date(option: str, text: str | None) -> date | None:
+    """A DATE option (YYYY-MM-DD), or one line saying what is wrong with it."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise TradelensError(f"{option} {text!r} is not a date: use YYYY-MM-DD") from None
+
+
+def print_prune(report: PruneReport, fmt: str) -> None:
+    if fmt != "table":
+        rows = [[report.kept, report.removed_versions, report.removed_rows]]
+        write_rows(["kept", "removed_versions", "removed_rows"], rows, fmt)
+        return
+    if not report.removed_versions:
+        console.print(f"nothing to prune: {len(report.kept)} published versions, all kept")
+        return
+    removed = report.removed_versions
+    rows = sum(report.removed_rows.values())
+    console.print(
+        f"removed {len(removed)} versions (runs {removed[0]}–{removed[-1]}) and {rows:,} stored "
+        f"rows; kept {len(report.kept)} (runs {report.kept[0]}–{report.kept[-1]})",
+        highlight=False,
+    )

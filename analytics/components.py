@@ -14,8 +14,10 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from analytics.cell_stats import Recency
 from analytics.config import Settings
 from analytics.engines import Engine
+from analytics.versions import Publication, Scope, publish
 from analytics.warehouse import Warehouse, identifier
 
 # Relations every run prepares before its components (analytics/scenarios/replay.py).
@@ -26,12 +28,14 @@ Save = Callable[[Warehouse, int], None]
 
 
 class Rows(Protocol):
-    """Rows a component publishes into one history table."""
+    """Rows a component publishes into one versioned table."""
+
+    scope: Scope
 
     def count(self) -> int: ...
 
-    def insert_into(self, warehouse: Warehouse, table: str, run_id: int) -> None:
-        """Insert them into history.<table>, each with `run_id`."""
+    def publish(self, warehouse: Warehouse, table: str, run_id: int, kind: str | None) -> int:
+        """Store them as version `run_id` of `table` (only what changed is written)."""
 
 
 @dataclass(frozen=True)
@@ -39,18 +43,19 @@ class FrameRows:
     """A small result made on the driver (grids, learned settings)."""
 
     frame: pl.DataFrame
+    scope: Scope = Scope.TABLE
 
     def count(self) -> int:
         return self.frame.height
 
-    def insert_into(self, warehouse: Warehouse, table: str, run_id: int) -> None:
-        if self.frame.is_empty():
-            return
-        warehouse.con.register("_published_frame", self.frame)
+    def publish(self, warehouse: Warehouse, table: str, run_id: int, kind: str | None) -> int:
+        warehouse.load_frame("published_frame", self.frame)
         try:
-            insert_history(warehouse, table, "_published_frame", run_id)
+            return publish(
+                warehouse, Publication(table, "published_frame", self.scope, kind), run_id
+            )
         finally:
-            warehouse.con.unregister("_published_frame")
+            warehouse.execute("DROP TABLE published_frame")
 
 
 @dataclass(frozen=True)
@@ -59,20 +64,14 @@ class EngineRows:
 
     engine: Engine
     name: str
+    scope: Scope = Scope.TABLE
 
     def count(self) -> int:
         return int(self.engine.frame(f"SELECT count(*) AS n FROM {identifier(self.name)}")["n"][0])
 
-    def insert_into(self, warehouse: Warehouse, table: str, run_id: int) -> None:
-        insert_history(warehouse, table, self.engine.to_warehouse(self.name), run_id)
-
-
-def insert_history(warehouse: Warehouse, table: str, source: str, run_id: int) -> None:
-    warehouse.execute(
-        f"INSERT INTO history.{identifier(table)} BY NAME "
-        f"SELECT CAST($run_id AS BIGINT) AS run_id, * FROM {identifier(source)}",
-        {"run_id": run_id},
-    )
+    def publish(self, warehouse: Warehouse, table: str, run_id: int, kind: str | None) -> int:
+        source = self.engine.to_warehouse(self.name)
+        return publish(warehouse, Publication(table, source, self.scope, kind), run_id)
 
 
 @dataclass(frozen=True)
@@ -84,6 +83,8 @@ class ComponentResult:
     learned: pl.DataFrame | None = None
     saves: Sequence[Save] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    product: Any = None  # what later components read of it beyond tables (typed per component)
+    notes: Sequence[str] = ()  # one line each, for the person who ran it
 
     def published_rows(self) -> int | None:
         """Rows published (None for a component that publishes no table)."""
@@ -102,16 +103,30 @@ class StateBefore:
     hold_min: float
 
 
+@dataclass(frozen=True)
+class LastEvaluation:
+    """A learned kind's evidence when it was last evaluated (SPEC §14)."""
+
+    digest: str
+    setting: object  # timing: the setting that evaluation started from
+    current: str | None  # timing: digest of that setting's own outcomes then
+    label: str  # "run 12", or in a walk-forward "boundary 2025-03-11T00:00:00Z"
+
+
 @dataclass
 class RunContext:
     """What every component of one run reads: where to compute, the warehouse (planning and
-    state reads), the settings and the learned state the run starts from."""
+    state reads), the settings, the learned state the run starts from, the as-of date of §15,
+    the last evaluation of each learned kind (§14), and what earlier components made."""
 
     engine: Engine
     warehouse: Warehouse
     settings: Settings
     before: StateBefore
+    recency: Recency
+    last_evaluations: Mapping[str, LastEvaluation]
     full: bool = False
+    products: dict[str, Any] = field(default_factory=dict)
 
 
 class Component(Protocol):

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ BAR_TIMES = ("open", "close")
 
 @dataclass(frozen=True)
 class Settings:
-    """Every key of SPEC §12 with its default; `bootstrap_seed` is our addition (§6 says seeded)."""
+    """Every key of SPEC §12 with its default, plus the Spark engine's own keys."""
 
     default_notional: float = 1000.0
     default_hold_min: float = 60
@@ -37,6 +38,10 @@ class Settings:
     bootstrap_seed: int = 0
     confidence: float = 0.90
     learning_rate: float = 0.10
+    half_life_days: float = 0  # recency weighting (SPEC §15); 0 = off
+    keep_versions: int = 0  # published versions kept (SPEC §17); 0 = all
+    evaluate_every: str = "1d"  # walk-forward step (SPEC §16): Nm, Nh or Nd
+    evaluate_warmup_days: float = 7
     score_threshold: float = 0.0
     score_block_reasons: tuple[str, ...] = ("score_below_threshold",)
     score_buckets: tuple[float, ...] = ()
@@ -171,6 +176,27 @@ def _check_choices(s: Settings, source: str) -> None:
         fail("min_samples" if s.min_samples < 0 else "bootstrap_samples", "is out of range")
     if s.interval_min <= 0:
         fail("interval_min", "must be positive")
+    if s.half_life_days < 0:
+        fail("half_life_days", "must be 0 (off) or a positive number of days")
+    if s.keep_versions < 0:
+        fail("keep_versions", "must be 0 (keep all) or a positive number of versions")
+    if s.evaluate_warmup_days < 0:
+        fail("evaluate_warmup_days", "must be 0 or a positive number of days")
+    if step_minutes(s.evaluate_every) is None:
+        fail("evaluate_every", f"must be a whole number and m, h or d, e.g. 1d or 6h, not "
+                               f"{s.evaluate_every!r}")  # fmt: skip
+
+
+_STEP = re.compile(r"^\s*([0-9]+)\s*([mhd])\s*$")
+_STEP_MINUTES = {"m": 1, "h": 60, "d": 1440}
+
+
+def step_minutes(text: str) -> int | None:
+    """'90m', '6h', '1d' as minutes (SPEC §16's evaluate_every); None if it is none of those."""
+    found = _STEP.match(text)
+    if not found or int(found.group(1)) == 0:
+        return None
+    return int(found.group(1)) * _STEP_MINUTES[found.group(2)]
 
 
 def warehouse_path(option: str | None = None) -> Path:

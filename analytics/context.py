@@ -18,15 +18,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analytics.config import Settings, load_settings, warehouse_path
 from analytics.errors import TradelensError
 from analytics.ingest import IngestReport, ingest_file, parse_interval
 from analytics.pipeline import COMPONENT_NAMES, RunResult, run_recompute
 from analytics.runlog import RunLog, read_run_log
+from analytics.versions import PruneReport, prune
 from analytics.warehouse import Warehouse, init_warehouse, load_sql, open_warehouse
+
+if TYPE_CHECKING:
+    from analytics.learning.evaluation import EvaluationResult
 
 
 @dataclass
@@ -145,6 +150,24 @@ class Tradelens:
                 on_start=on_start, on_step=on_step, should_stop=should_stop,
             )  # fmt: skip
 
+    def evaluate(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        on_progress: Callable[[int, int], None] = lambda done, total: None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> EvaluationResult:
+        """SPEC §16: replay the learning loop at every `evaluate_every` boundary on the data as
+        it was known then, score each learned state on the decisions after it against the
+        static initial state, and publish the evaluation (atomically, like a version)."""
+        from analytics.learning.evaluation import evaluate
+
+        settings = self.settings
+        with self.warehouse(write=True) as warehouse:
+            return evaluate(warehouse, settings, start=start, end=end, on_progress=on_progress,
+                            should_stop=should_stop)  # fmt: skip
+
     def state(self, version: int | None = None) -> dict:
         """The learned state the bot reads (SPEC §10), of a published version."""
         from analytics.learning.state import state_document
@@ -182,6 +205,12 @@ class Tradelens:
 
         with self.warehouse() as warehouse:
             return build_report(warehouse, version, health)
+
+    def prune(self, keep: int) -> PruneReport:
+        """Remove all but the newest `keep` published versions (SPEC §17), in one transaction;
+        latest is never removed, evaluations are kept."""
+        with self.warehouse(write=True) as warehouse, warehouse.transaction():
+            return prune(warehouse, keep)
 
     def versions(self, limit: int = 20) -> tuple[list[str], list[tuple]]:
         """The run log, newest first, with the row counts of each version."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from analytics.cell_stats import Recency
 from analytics.components import (
     Component,
     ComponentResult,
@@ -28,6 +29,7 @@ from analytics.components import (
 from analytics.config import Settings
 from analytics.engines import open_engine
 from analytics.errors import one_line
+from analytics.learning.evidence import last_evaluations
 from analytics.learning.sizing import SizingGridComponent
 from analytics.learning.state import state_before
 from analytics.learning.timing import TimingGridComponent
@@ -36,7 +38,8 @@ from analytics.scenarios.counterfactuals import Counterfactuals
 from analytics.scenarios.replay import prepare_run_inputs
 from analytics.scenarios.store import ScenarioOutcomes
 from analytics.times import stored_utc_now
-from analytics.warehouse import Warehouse, identifier, load_sql
+from analytics.versions import prune
+from analytics.warehouse import Warehouse, load_sql
 
 COMPONENTS: tuple[Component, ...] = tuple(
     in_dependency_order(
@@ -71,11 +74,13 @@ class ComponentRecord:
 @dataclass
 class RunResult:
     run_id: int
-    status: str  # success | partial | failed
+    status: str  # success | partial | failed | unchanged
     published: bool
     components: list[ComponentRecord] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    same_as: int | None = None  # unchanged: the version that stays latest
+    notes: list[str] = field(default_factory=list)  # one line each, for the person who ran it
 
 
 class RunAborted(Exception):
@@ -106,6 +111,11 @@ def run_recompute(
     engine = None
     try:
         on_start(run_id)
+        # (a fault drill always computes: it is there to show a component failing and healing)
+        drill = bool(os.environ.get(FAULT_ENV))
+        same_as = None if full or drill else _unchanged_since(warehouse, settings)
+        if same_as is not None:
+            return _record_unchanged(warehouse, run_id, same_as, started)
         on_step(f"starting {settings.engine}")
         engine = open_engine(warehouse, settings)
         on_step("preparing inputs")
@@ -115,6 +125,8 @@ def run_recompute(
             warehouse,
             settings,
             state_before(warehouse, settings, signals_seen(engine)),
+            Recency(settings.half_life_days, _as_of(warehouse)),
+            last_evaluations(warehouse),
             full,
         )
         records: dict[str, ComponentRecord] = {}
@@ -127,10 +139,12 @@ def run_recompute(
                 continue
             on_step(component.name.replace("_", " "))
             records[component.name] = _run_component(component, run, records, results, should_stop)
+            if component.name in results:
+                run.products[component.name] = results[component.name].product
         on_step("publishing")
         if should_stop():
             raise RunAborted("stop requested")
-        result = _publish(warehouse, run_id, results, records, started)
+        result = _publish(warehouse, settings, run_id, results, records, started)
     except BaseException as exc:
         _fail_run(warehouse, run_id, exc)
         raise
@@ -138,6 +152,59 @@ def run_recompute(
         if engine is not None:
             engine.close()
     return result
+
+
+# Settings of the service and of other commands: a run with only these changed is unchanged.
+# (Any other setting, the engine included, makes a run that computes and publishes.)
+OPERATIONAL_SETTINGS = frozenset({
+    "interval_min", "price_bar_time", "inbox_prices", "inbox_trades", "inbox_blocked",
+    "state_out", "keep_versions", "evaluate_every", "evaluate_warmup_days",
+})  # fmt: skip
+
+
+def learning_settings(config: dict) -> dict:
+    """The settings a run's figures depend on (its config without the operational keys)."""
+    return {k: v for k, v in config.items() if k not in OPERATIONAL_SETTINGS}
+
+
+def _unchanged_since(warehouse: Warehouse, settings: Settings) -> int | None:
+    """The latest version, if this run would publish it again (SPEC §14): same inputs, same
+    settings, and every component computed (none carried forward or failed)."""
+    latest = warehouse.one(
+        "SELECT r.run_id, r.config, r.watermark FROM runs AS r WHERE r.published "
+        "AND r.status = 'success' AND r.run_id = (SELECT max(run_id) FROM runs WHERE published) "
+        "AND NOT EXISTS (SELECT 1 FROM run_components AS c WHERE c.run_id = r.run_id "
+        "AND c.status <> 'ok')"
+    )
+    if latest is None:
+        return None
+    run_id, config, watermark = latest
+    seen, now = json.loads(watermark or "{}"), _inputs_seen(warehouse)
+    same_inputs = all(str(seen.get(k)) == str(v) for k, v in now.items())
+    current = learning_settings(json.loads(settings.as_json()))
+    if same_inputs and learning_settings(json.loads(config)) == current:
+        return run_id
+    return None
+
+
+def _record_unchanged(warehouse: Warehouse, run_id: int, same_as: int, started: float):
+    warehouse.execute(
+        "UPDATE runs SET status = 'unchanged', finished_at = ?, same_as = ?, watermark = ? "
+        "WHERE run_id = ?",
+        [stored_utc_now(), same_as, json.dumps(_inputs_seen(warehouse), default=str), run_id],
+    )
+    return RunResult(
+        run_id=run_id,
+        status="unchanged",
+        published=False,
+        seconds=time.monotonic() - started,
+        same_as=same_as,
+    )
+
+
+def _as_of(warehouse: Warehouse):
+    """SPEC §15's as-of date: the UTC date of the greatest bar available_at."""
+    return warehouse.value("SELECT CAST(max(available_at) AS DATE) FROM raw.prices")
 
 
 def _with_dependencies(names: Sequence[str]) -> set[str]:
@@ -186,12 +253,13 @@ def _run_component(
 
 def _publish(
     warehouse: Warehouse,
+    settings: Settings,
     run_id: int,
     results: dict[str, ComponentResult],
     records: dict[str, ComponentRecord],
     started: float,
 ) -> RunResult:
-    """Every history row of the version and its `published` flag in one transaction."""
+    """Every row of the version, the store, and its `published` flag in one transaction."""
     previous = warehouse.value("SELECT max(run_id) FROM runs WHERE published")
     computed = [r for r in records.values() if r.status == "ok"]
     status = (
@@ -201,17 +269,20 @@ def _publish(
     )
     published = status != "failed"
     facts = {k: v for result in results.values() for k, v in result.facts.items()}
+    notes = [note for result in results.values() for note in result.notes]
     with warehouse.transaction():
         if published:
+            stored = 0
             for component in COMPONENTS:
                 record = records[component.name]
                 if record.status == "ok":
-                    _insert_result(warehouse, run_id, component, results[component.name])
+                    stored += _store_result(warehouse, run_id, component, results[component.name])
                 elif previous is not None:
-                    _carry_forward(warehouse, run_id, component, previous)
+                    stored += _carry_forward(warehouse, run_id, component)
                     record.carried_from = previous
                     if record.status == "skipped":
                         record.status = "carried"
+            facts["rows_stored"] = stored
         for r in records.values():
             warehouse.execute(
                 "INSERT INTO run_components VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -221,9 +292,11 @@ def _publish(
         warehouse.execute(
             "UPDATE runs SET status = ?, published = ?, finished_at = ?, watermark = ?, error = ? "
             "WHERE run_id = ?",
-            [status, published, stored_utc_now(), _watermark(warehouse, facts), errors or None,
-             run_id],
+            [status, published, stored_utc_now(),
+             json.dumps(_inputs_seen(warehouse) | facts, default=str), errors or None, run_id],
         )  # fmt: skip
+        if published and settings.keep_versions:
+            prune(warehouse, settings.keep_versions)
     return RunResult(
         run_id=run_id,
         status=status,
@@ -231,35 +304,37 @@ def _publish(
         components=list(records.values()),
         seconds=time.monotonic() - started,
         error=errors or None,
+        notes=notes,
     )
 
 
-def _insert_result(
+def _store_result(
     warehouse: Warehouse, run_id: int, component: Component, result: ComponentResult
-) -> None:
-    for table, rows in result.tables.items():
-        rows.insert_into(warehouse, table, run_id)
+) -> int:
+    """A component's rows into the version (only those that changed are written), then what it
+    saves; returns the rows written."""
+    written = sum(
+        rows.publish(warehouse, table, run_id, None) for table, rows in result.tables.items()
+    )
     if result.learned is not None:
-        FrameRows(result.learned).insert_into(warehouse, "learned_state", run_id)
+        written += FrameRows(result.learned).publish(
+            warehouse, "learned_state", run_id, component.learns
+        )
     for save in result.saves:
         save(warehouse, run_id)
+    return written
 
 
-def _carry_forward(warehouse: Warehouse, run_id: int, component: Component, previous: int) -> None:
-    """Keep the previous version's output of a component that failed or was not run."""
-    for table in component.publishes:
-        warehouse.execute(
-            f"INSERT INTO history.{identifier(table)} BY NAME "
-            f"SELECT * REPLACE (CAST($run_id AS BIGINT) AS run_id) "
-            f"FROM history.{identifier(table)} WHERE run_id = $previous",
-            {"run_id": run_id, "previous": previous},
-        )
-    if component.learns:
-        warehouse.execute(
-            load_sql("learning/carry_learned_state"),
-            {"run_id": run_id, "previous": previous, "kind": component.learns,
-             "component": component.name},
-        )  # fmt: skip
+def _carry_forward(warehouse: Warehouse, run_id: int, component: Component) -> int:
+    """A component that failed or was not run keeps the previous version's rows (they stay
+    current: nothing to write) and its learned settings (before = after, nothing applied)."""
+    if not component.learns:
+        return 0
+    carried = warehouse.frame(
+        load_sql("learning/carry_learned_state"),
+        {"kind": component.learns, "component": component.name},
+    )
+    return FrameRows(carried).publish(warehouse, "learned_state", run_id, component.learns)
 
 
 def _start_run(warehouse: Warehouse, settings: Settings, trigger: str) -> int:
@@ -289,7 +364,7 @@ def _fail_run(warehouse: Warehouse, run_id: int, exc: BaseException) -> None:
     )
 
 
-def _watermark(warehouse: Warehouse, facts: dict) -> str:
-    """What the run saw of its inputs, and how much of the scenario work it reused."""
-    seen = warehouse.rows(load_sql("warehouse/watermark"))[0]
-    return json.dumps(seen | facts, default=str)
+def _inputs_seen(warehouse: Warehouse) -> dict:
+    """What a run sees of its inputs (the part of its watermark that says whether they changed)."""
+    return {k: (str(v) if v is not None else None)
+            for k, v in warehouse.rows(load_sql("warehouse/watermark"))[0].items()}  # fmt: skip

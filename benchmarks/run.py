@@ -10,8 +10,11 @@ Stages, each in its own process so its peak memory (max RSS) is its own:
              a P&L per cell: the floor of the timing grid's work on this engine
   timing     the timing-grid component alone (`Tradelens.run(only=...)`), full recompute,
              without the bootstrap of its recommendation
-  full       every component, bootstrap included (a full recompute: --full)
-  incremental after 1% new decisions and one hour of new bars, the default (incremental) run
+  full       every component, the reality check included (a full recompute: --full)
+  incremental after 1% new decisions and one hour of new bars, the default (incremental) run;
+             with the rows it adds to history.* against the rows of one whole version
+  unchanged  the same run again with nothing new: recorded `unchanged`, nothing published
+  evaluate   the walk-forward evaluation with daily boundaries over the whole span
   pandas     the timing grid done the straightforward way: a pandas loop over a subset of
              decisions and cells, price_at by Series.asof; seconds per decision vs tradelens
   spark_timing, spark_full
@@ -36,8 +39,8 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = (
-    "generate", "ingest", "floor", "timing", "full", "incremental", "pandas",
-    "spark_timing", "spark_full",
+    "generate", "ingest", "floor", "timing", "full", "incremental", "unchanged", "evaluate",
+    "pandas", "spark_timing", "spark_full",
 )  # fmt: skip
 SPARK_MASTER = "local[2]"
 PANDAS_SUBSET = 1_000  # decisions the per-decision pandas baseline replays
@@ -98,13 +101,15 @@ def run_suite(args: argparse.Namespace) -> None:
         results["timing"]["cpu_ratio_to_floor"] = (
             results["timing"]["cpu_seconds"] / results["floor"]["cpu_seconds"]
         )
-    if "full" in results and "incremental" in results:
-        results["incremental"]["share_of_full"] = (
-            results["incremental"]["seconds"] / results["full"]["seconds"]
-        )
-        results["incremental"]["notes"] += (
-            f"; {results['incremental']['share_of_full']:.1%} of the full run"
-        )
+    for stage in ("incremental", "unchanged"):
+        if "full" in results and stage in results:
+            share = results[stage]["seconds"] / results["full"]["seconds"]
+            results[stage]["share_of_full"] = share
+            results[stage]["notes"] += f"; {share:.1%} of the full run"
+    if "full" in results and "evaluate" in results:
+        ratio = results["evaluate"]["seconds"] / results["full"]["seconds"]
+        results["evaluate"]["ratio_to_full"] = ratio
+        results["evaluate"]["notes"] += f"; {ratio:.2f}x the full run"
     if "floor" in results and "full" in results:
         results["full"]["ratio_to_floor"] = results["full"]["seconds"] / results["floor"]["seconds"]
     for stage in ("timing", "full"):
@@ -336,6 +341,16 @@ def _run_components(
     replayed = f"{reuse.get('outcomes_replayed', 0):,} outcomes replayed, "
     replayed += f"{reuse.get('outcomes_reused', 0):,} reused"
     notes = f"{result.status}: {parts}; {replayed}"
+    if result.status == "unchanged":
+        notes = f"unchanged: version {result.same_as} stays latest, nothing published"
+    stored = reuse.get("rows_stored")
+    if stored is not None and result.published:
+        whole = sum(
+            lens.rows(f"SELECT count(*) AS n FROM latest.{t}")[0]["n"]
+            for t in ("counterfactuals", "timing_grid", "weight_grid", "sizing_grid",
+                      "learned_state")
+        )  # fmt: skip
+        notes += f"; {stored:,} rows stored of a {whole:,}-row version ({stored / whole:.2%})"
     return {"seconds": seconds, "cpu_seconds": cpu, "notes": notes}
 
 
@@ -407,6 +422,27 @@ def stage_incremental(args) -> dict:
     return figures
 
 
+def stage_unchanged(args) -> dict:
+    """The default run again, nothing new since the incremental stage (SPEC §14)."""
+    return _run_components(args, _all_components(), full=False)
+
+
+def stage_evaluate(args) -> dict:
+    """SPEC §16 with daily boundaries (after the default 7 days of warm-up) over the whole
+    span; the same settings as the runs."""
+    lens = _lens(args)
+    t0, cpu0 = time.monotonic(), _cpu_seconds()
+    result = lens.evaluate()
+    seconds, cpu = time.monotonic() - t0, _cpu_seconds() - cpu0
+    per = 1000 * seconds / result.boundaries
+    verdicts = "; ".join(
+        f"{r['kind']} {r['gain_weighted_pnl']:+,.0f}" for r in result.summary
+        if r["policy"] == "learned"
+    )  # fmt: skip
+    notes = f"{result.boundaries} boundaries, {per:,.0f} ms each; learned − static: {verdicts}"
+    return {"seconds": seconds, "cpu_seconds": cpu, "notes": notes}
+
+
 def stage_pandas(args) -> dict:
     """Per decision, per cell, two `Series.asof` lookups and the §3/§4 rules, in Python."""
     import pandas as pd
@@ -460,6 +496,8 @@ STAGE_FUNCTIONS = {
     "timing": stage_timing,
     "full": stage_full,
     "incremental": stage_incremental,
+    "unchanged": stage_unchanged,
+    "evaluate": stage_evaluate,
     "pandas": stage_pandas,
     "spark_timing": stage_spark_timing,
     "spark_full": stage_spark_full,

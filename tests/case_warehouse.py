@@ -29,6 +29,7 @@ def build_case_warehouse(path: Path, runs: int = RUNS) -> Path:
         ingest_one(lens, "blocked", CONFORMANCE_CASE / "blocked.jsonl")
         for _ in range(runs):
             assert lens.run(full=True).published
+        lens.evaluate()  # the walk-forward of SPEC §16, with the case's settings
     return path
 
 

@@ -35,7 +35,6 @@ def spec_defaults_toml() -> str:
     return re.search(r"```toml\n(.*?)```", section, re.S).group(1)
 
 
-@pytest.mark.xfail(reason="SPEC §13-17 keys land with the learning-proof issue", strict=True)
 def test_spec_block_lists_every_key_with_its_default(tmp_path: Path) -> None:
     text = spec_defaults_toml()
     spec = tomllib.loads(text)

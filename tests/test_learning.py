@@ -6,6 +6,7 @@ under each variation, so which decisions a cell takes, and its metrics, are work
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ingest_one, write_jsonl
+from spec13 import reality_check as plain_reality_check
 
 from analytics.config import settings_from_mapping
 from analytics.context import Tradelens
@@ -126,9 +128,10 @@ def test_weight_variation_flips_decisions_across_the_threshold(warehouse, tmp_pa
     assert cells[("a", -0.5)]["n"] == 2
     assert cells[("a", -0.5)]["weighted_pnl"] == pytest.approx(40.0)
 
-    # best a: −50% (40 > 20) → 1·(1 + 0.1·−0.5); best b: +50% (70 > 20) → 1·(1 + 0.1·0.5)
-    assert (state["a"]["best"], state["a"]["after"], state["a"]["n"]) == (-0.5, 0.95, 2)
-    assert (state["b"]["best"], state["b"]["n"]) == (0.5, 3)
+    # best a: −50% (40 > 20), a weight of 1·(1 − 0.5) → 1·(1 + 0.1·−0.5);
+    # best b: +50% (70 > 20), a weight of 1.5 → 1·(1 + 0.1·0.5)
+    assert (state["a"]["best"], state["a"]["after"], state["a"]["n"]) == (0.5, 0.95, 2)
+    assert (state["b"]["best"], state["b"]["n"]) == (1.5, 3)
     assert state["b"]["after"] == pytest.approx(1.05)
     assert state["a"]["before"] == state["b"]["before"] == 1.0
     assert state["a"]["applied"] and state["b"]["applied"]
@@ -140,6 +143,11 @@ def _threshold_population() -> tuple[list[dict], list[dict]]:
     return [trade("z", {"b": 2.0}, 50.0)], [blocked("y", {"a": 1.0})]
 
 
+def never_taken(decision_id: str) -> dict:
+    """New evidence that moves no cell: an executed trade no variation takes (score 0 < θ)."""
+    return trade(decision_id, {}, 0.0)
+
+
 def test_weight_updates_compound_from_the_stored_state(warehouse, tmp_path):
     trades, blocked_trades = _threshold_population()
     settings = PLAIN | {"score_threshold": 1.4}
@@ -148,24 +156,26 @@ def test_weight_updates_compound_from_the_stored_state(warehouse, tmp_path):
         ingest(lens, tmp_path, trades, blocked_trades, rising_bars())
         run(lens)
         first = learned(lens, "weight")
-        run(lens)  # same inputs, same config: starts from the stored 1.05
+        ingest(lens, tmp_path, [never_taken("w")])  # new evidence: the weights decide again
+        run(lens)  # starts from the stored 1.05
         second = learned(lens, "weight")
         cells = grid(lens, "latest.weight_grid", "component", "variation")
 
     # run 1: only a at +50% (1.5 ≥ 1.4) takes y: 50 + 0.5·100 = 100 > 50
-    assert (first["a"]["before"], first["a"]["best"]) == (1.0, 0.5)
+    assert (first["a"]["before"], first["a"]["best"]) == (1.0, 1.5)
     assert first["a"]["after"] == pytest.approx(1.05)
     # run 2: 1.05·1.25 = 1.3125 < 1.4 ≤ 1.05·1.5 = 1.575: +50% again
     assert second["a"]["before"] == pytest.approx(1.05)
-    assert second["a"]["best"] == 0.5
+    assert second["a"]["best"] == pytest.approx(1.575)
     assert second["a"]["after"] == pytest.approx(1.1025, rel=1e-12)
     assert cells[("a", 0.5)]["weight"] == pytest.approx(1.575)
     assert cells[("a", 0.5)]["weighted_pnl"] == pytest.approx(100.0)
     assert cells[("a", 0.25)]["weighted_pnl"] == pytest.approx(50.0)
     # b: −50% leaves nothing (n=0 < min_samples), the four others tie: the current one wins
     for state in (first, second):
-        assert (state["b"]["best"], state["b"]["after"]) == (0.0, 1.0)
+        assert (state["b"]["best"], state["b"]["after"]) == (1.0, 1.0)
         assert state["b"]["applied"] is False
+        assert state["b"]["note"] == "best is the current setting"
     assert cells[("b", -0.5)]["n"] == 0
 
 
@@ -177,15 +187,16 @@ def test_initial_weights_seed_the_first_run_only(warehouse, tmp_path):
         ingest(lens, tmp_path, trades, blocked_trades, rising_bars())
         run(lens)
         first = learned(lens, "weight")["a"]
+        ingest(lens, tmp_path, [never_taken("w")])
         run(lens)
         second = learned(lens, "weight")["a"]
 
     # 1.2·1.25 = 1.5 and 1.2·1.5 = 1.8 both take y: a tie, +25% is closer to the current 0
-    assert (first["before"], first["best"]) == (1.2, 0.25)
+    assert (first["before"], first["best"]) == (1.2, pytest.approx(1.2 * 1.25))
     assert first["after"] == pytest.approx(1.2 * 1.025)
     # the second run starts from the stored 1.23, not from the config's 1.2
     assert second["before"] == pytest.approx(1.23)
-    assert second["best"] == 0.25  # 1.23 < 1.4 ≤ 1.23·1.25
+    assert second["best"] == pytest.approx(1.23 * 1.25)  # 1.23 < 1.4 ≤ 1.23·1.25
     assert second["after"] == pytest.approx(1.23 * 1.025)
 
 
@@ -232,11 +243,11 @@ def test_objectives_pick_different_cells(warehouse, tmp_path, objective, best_a,
     assert (more["weighted_pnl"], more["max_drawdown"], more["n"]) == (90.0, 250.0, 4)
     dropped = cells[("c", -0.5)]
     assert (dropped["weighted_pnl"], dropped["max_drawdown"]) == (100.0, 0.0)
-    assert state["a"]["best"] == best_a
+    assert state["a"]["best"] == 1 + best_a  # the weight of the best variation (W = 1)
     assert state["a"]["after"] == pytest.approx(1 + 0.1 * best_a)
-    assert state["c"]["best"] == best_c  # −25% and −50% tie; −25% is closer to the current
+    assert state["c"]["best"] == 1 + best_c  # −25% and −50% tie; −25% is closer to the current
     assert state["c"]["after"] == pytest.approx(1 - 0.025)
-    assert state["b"]["best"] == 0.0  # b at −50% drops z1 (−60): worse; the rest tie
+    assert state["b"]["best"] == 1.0  # b at −50% drops z1 (−60): worse; the rest tie
 
 
 # --------------------------------------------------------------------------- sizing grid
@@ -285,28 +296,30 @@ def test_sizing_multipliers_step_gradually_toward_the_best(warehouse, tmp_path):
         run(lens)
         first_cells = grid(lens, "latest.sizing_grid", "bucket", "multiplier")
         first = learned(lens, "multiplier")
+        # new evidence that moves no book's P&L: a flat trade in bucket 2 (n: 7 → 8)
+        ingest(lens, tmp_path, [trade("flat", {"a": 1.0}, 0.0, score=1.2)])
         run(lens)
         second_cells = grid(lens, "latest.sizing_grid", "bucket", "multiplier")
         second = learned(lens, "multiplier")
 
-    def check_cells(cells: dict, before: list[float]) -> None:
+    def check_cells(cells: dict, before: list[float], n: int) -> None:
         assert set(cells) == {(b, m) for b in range(4) for m in multipliers}
         for (b, m), cell in cells.items():
             factors = [m if i == b else before[i] for i in range(4)]
             total = sum(f * p for f, p in zip(factors, bucket_pnl, strict=True))
-            assert cell["n"] == 7 and cell["n_unresolved"] == 1
+            assert cell["n"] == n and cell["n_unresolved"] == 1
             assert cell["total_pnl"] == pytest.approx(total, abs=1e-9)
             assert cell["weighted_pnl"] == pytest.approx(total, abs=1e-9)
-            assert cell["mean_ret"] == pytest.approx(total / 1000 / 7, abs=1e-12)
+            assert cell["mean_ret"] == pytest.approx(total / 1000 / n, abs=1e-12)
 
-    check_cells(first_cells, [1.0] * 4)
+    check_cells(first_cells, [1.0] * 4, 7)
     # bucket 0 best 2.0, bucket 1 best 0.5, bucket 2 all equal: the current 1.0, bucket 3 2.0
     assert [first[str(b)]["best"] for b in range(4)] == [2.0, 0.5, 1.0, 2.0]
     after = [1.1, 0.95, 1.0, 1.1]  # M + 0.1·(m* − M)
     assert [first[str(b)]["after"] for b in range(4)] == pytest.approx(after)
     assert [first[str(b)]["applied"] for b in range(4)] == [True, True, False, True]
 
-    check_cells(second_cells, after)  # the others at their multiplier from before this run
+    check_cells(second_cells, after, 8)  # the others at their multiplier from before this run
     assert [second[str(b)]["before"] for b in range(4)] == pytest.approx(after)
     assert [second[str(b)]["best"] for b in range(4)] == [2.0, 0.5, 1.0, 2.0]
     assert [second[str(b)]["after"] for b in range(4)] == pytest.approx(
@@ -330,6 +343,8 @@ def test_timing_recommendation_moves_gradually_and_is_stored_unrounded(warehouse
         first = learned(lens, "timing")
         cells = grid(lens, "latest.timing_grid", "entry_delay_min", "population")
         doc = lens.state()
+        # new evidence that moves no cell: a blocked trade with no price yet (pending)
+        ingest(lens, tmp_path, [], [blocked("p", {"a": 1.0}, symbol="NOPRICE")])
         run(lens)
         second = learned(lens, "timing")
 
@@ -367,32 +382,53 @@ def test_a_clearly_better_cell_is_significant_and_applied(warehouse, tmp_path):
         run(lens)
         state = learned(lens, "weight")["a"]
 
-    assert state["best"] == 0.5
+    # The calendar is days 0..4: the added trades are a's +50% gain, and only that cell differs
+    # from the current one (a at -50%, -25%, +25% take the same base trades): T = Σ pnls. A
+    # resample's recentred gain reaches T only if its sum of 5 drawn days reaches 2T, but even
+    # 5 draws of the best day make less: no resample does, k = 0, p = 1/401.
+    by_day = [sum(p for i, p in enumerate(pnls) if i % 5 == d) for d in range(5)]
+    assert 5 * max(by_day) < 2 * sum(pnls)
+    assert state["best"] == 1.5  # a's weight at +50%
     assert state["gain"] == pytest.approx(sum(pnls))
+    assert state["p_value"] == pytest.approx(1 / 401)
     assert state["gain_lo"] > 0 and state["gain_lo"] <= state["gain"] <= state["gain_hi"]
     assert state["significant"] is True and state["applied"] is True
     assert state["after"] == pytest.approx(1.05)
 
 
-def test_noise_is_not_significant_and_not_applied_reproducibly(warehouse, tmp_path):
-    # 20 wins, 19 losses of about 100 each: net 97 + 0.731·(380 − 361) ≈ +110.9
+def test_noise_is_not_significant_and_not_applied_reproducibly(migrated_template, tmp_path):
+    # 20 wins, 19 losses of about 100 each, spread over 5 exit days
     pnls = [(97.0 + 0.731 * i) * (1 if i % 2 == 0 else -1) for i in range(39)]
-    lens = lens_with(warehouse, **SIGNIFICANCE)
-    with lens.session():
-        ingest(lens, tmp_path, _added_by_a(pnls))
-        run(lens)
-        first = learned(lens, "weight")["a"]
-        run(lens)
-        again = learned(lens, "weight")["a"]
-    other_lens = lens_with(warehouse, **(SIGNIFICANCE | {"bootstrap_seed": 1}))
-    run(other_lens)
-    other_seed = learned(other_lens, "weight")["a"]
+    states = {}
+    for label, seed in (("first", 0), ("again", 0), ("other_seed", 1)):
+        warehouse = tmp_path / f"{label}.duckdb"
+        shutil.copy(migrated_template, warehouse)
+        lens = lens_with(warehouse, **(SIGNIFICANCE | {"bootstrap_seed": seed}))
+        with lens.session():
+            ingest(lens, tmp_path, _added_by_a(pnls))
+            run(lens)
+            states[label] = learned(lens, "weight")["a"]
+    first, again, other_seed = states["first"], states["again"], states["other_seed"]
 
-    assert first["best"] == 0.5 and first["gain"] == pytest.approx(sum(pnls))
-    assert first["gain_lo"] < 0 < first["gain_hi"]
+    # the same matrix through the plain implementation of §13 (tests/spec13.py)
+    base = np.zeros(5)
+    base[0] = 25.0  # the ten base trades exit on day 0 (net +25)
+    added = np.array([sum(p for i, p in enumerate(pnls) if i % 5 == d) for d in range(5)])
+    # rows: the current cell, then a at -50%, -25%, +25% (the same trades) and +50%
+    p, significant, gain, lo, hi = plain_reality_check(
+        [base, base, base, base, base + added], 0, [1, 2, 3, 4], 4, name="weighted_pnl",
+        samples=400, seed=0, confidence=0.9,
+    )  # fmt: skip
+    assert first["best"] == 1.5
+    assert first["gain"] == pytest.approx(sum(pnls)) and gain == pytest.approx(sum(pnls))
+    assert first["p_value"] == p and significant is False
+    assert (first["gain_lo"], first["gain_hi"]) == pytest.approx((lo, hi))
     assert first["significant"] is False and first["applied"] is False
     assert first["after"] == first["before"] == 1.0
-    assert first["note"].startswith("not significant")
-    assert (again["gain_lo"], again["gain_hi"]) == (first["gain_lo"], first["gain_hi"])
-    assert other_seed["gain_lo"] != first["gain_lo"]
+    assert first["note"].startswith("stays: not significant (p_value")
+    assert {k: again[k] for k in ("p_value", "gain_lo", "gain_hi")} == {
+        k: first[k] for k in ("p_value", "gain_lo", "gain_hi")
+    }
+    seeded = ("p_value", "gain_lo", "gain_hi")
+    assert [other_seed[k] for k in seeded] != [first[k] for k in seeded]  # other draws
     assert other_seed["applied"] is False

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from conftest import ingest_one, write_jsonl
 
+from analytics.cell_stats import METRIC_COLUMNS
 from analytics.config import settings_from_mapping
 from analytics.context import Tradelens
-from analytics.metrics import METRIC_COLUMNS
 
 T0 = datetime(2025, 1, 6)  # Monday 00:00 UTC
 TAKE_ALL = {"score_threshold": -1e9, "min_samples": 100_000, "require_significance": False}

@@ -92,15 +92,15 @@ def test_every_sql_file_of_a_run_transpiles():
             assert to_spark(text, params), name
 
 
-def test_a_table_macro_reads_the_relations_its_call_names():
+def test_a_table_macro_reads_the_relation_its_call_names():
     spark = to_spark(
-        "SELECT * FROM cell_metrics($cells, $outcomes) AS m",
-        {"cells": "weight_cells", "outcomes": "weight_cell_outcomes"},
+        "WITH taken AS (SELECT * FROM weight_outcomes) SELECT * FROM cell_days('taken') AS m"
     )
     tree = sqlglot.parse_one(spark, read="spark")
     tables = {t.name for t in tree.find_all(sqlglot.exp.Table)}
-    assert {"weight_cells", "weight_cell_outcomes"} <= tables
-    assert "query_table" not in spark.lower() and "cell_metrics(" not in spark.lower()
+    assert {"taken", "weight_outcomes"} <= tables
+    assert "query_table" not in spark.lower() and "cell_days(" not in spark.lower()
+    assert "GROUP BY cell_id, status" in spark
     assert tree.args["from_"].this.alias == "m"
 
 
@@ -108,4 +108,4 @@ def test_a_table_macro_argument_must_be_a_relation_name():
     from analytics.errors import TradelensError
 
     with pytest.raises(TradelensError, match="must name a relation"):
-        to_spark("SELECT * FROM cell_metrics(1, 2)")
+        to_spark("SELECT * FROM cell_days(1)")

@@ -1,39 +1,30 @@
-"""Sizing grid (SPEC §9): size multipliers per entry_score bucket, and the update."""
+"""Sizing grid (SPEC §9): size multipliers per entry_score bucket, and their gradual update.
+
+Every cell is a book of all executed trades, those of one bucket scaled by the cell's
+multiplier and the others by theirs from before the run. A book is a sum of the buckets'
+statistics scaled, so the grid reads one statistic per bucket, exit day and status (summed
+again each run: with quartile edges, new trades move the edges).
+"""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
+import json
 
-import numpy as np
 import polars as pl
 
+from analytics.cell_stats import METRIC_COLUMNS, merge, metrics, objective_value, relabel, scaled
 from analytics.components import ComponentResult, FrameRows, RunContext
-from analytics.config import Settings
 from analytics.engines import Engine
+from analytics.learning.evidence import Evidence, changed, digest, save_evaluation, since
 from analytics.learning.state import learned_frame, state_row
-from analytics.learning.update import (
-    Candidate,
-    Guard,
-    closeness,
-    gradual_step,
-    guarded_choices,
-)
-from analytics.metrics import METRIC_COLUMNS, cells_with_metrics, objective_value
+from analytics.learning.update import Cell, decide, gradual_step
 from analytics.warehouse import load_sql
 
-CURRENT_CELL = 0  # every bucket at its multiplier from before the run
+KIND = "multiplier"
+CURRENT = "current"  # the book with every bucket at its multiplier from before the run
 
 
-@dataclass(frozen=True)
-class SizingGrid:
-    cells: pl.DataFrame  # cell_id, bucket, score_lo, score_hi, multiplier, §6 metrics
-    multipliers_before: list[float]  # by bucket
-    population: np.ndarray  # decision_key of executed trades
-    outcomes: str = "sizing_cell_outcomes"
-
-
-def bucket_edges(engine: Engine, settings: Settings) -> list[float] | None:
+def bucket_edges(engine: Engine, settings) -> list[float] | None:
     """Configured inner edges, else the entry_score quartiles; None without executed trades."""
     if settings.score_buckets:
         return list(settings.score_buckets)
@@ -41,90 +32,66 @@ def bucket_edges(engine: Engine, settings: Settings) -> list[float] | None:
     return list(edges) if edges is not None else None
 
 
-def compute_sizing_grid(
-    engine: Engine, settings: Settings, multipliers: dict[int, float]
-) -> SizingGrid | None:
-    edges = bucket_edges(engine, settings)
-    if edges is None:
-        return None
-    before = [multipliers.get(b, 1.0) for b in range(len(edges) + 1)]
+def book_key(bucket: int, multiplier: float) -> str:
+    return json.dumps([bucket, float(multiplier)])
+
+
+def book(buckets: pl.DataFrame, factors: dict[int, float], key: str) -> pl.DataFrame:
+    """The statistics of the book whose bucket b is scaled by factors[b]."""
+    factor = pl.col("cell").cast(pl.Int32).replace_strict(factors, return_dtype=pl.Float64)
+    return merge(relabel(scaled(buckets, factor), key), exact=False)
+
+
+def books(buckets: pl.DataFrame, before: list[float], multipliers) -> pl.DataFrame:
+    """Every cell's book (bucket b at m, the others as before) and the current one."""
+    frames = [book(buckets, dict(enumerate(before)), CURRENT)]
+    for b in range(len(before)):
+        for m in multipliers:
+            factors = dict(enumerate(before)) | {b: float(m)}
+            frames.append(book(buckets, factors, book_key(b, m)))
+    return merge(*frames, exact=False)
+
+
+def learn_multipliers(
+    run: RunContext, buckets: pl.DataFrame, edges: list[float], last: str
+) -> tuple[pl.DataFrame, list[dict], Evidence | None]:
+    """The published grid, one learned_state row per bucket (M_b ← M_b + rate·(m* − M_b)), and
+    the evidence to record when the buckets were evaluated."""
+    settings = run.settings
+    before = [run.before.multipliers.get(b, 1.0) for b in range(len(edges) + 1)]
+    stats = books(buckets, before, settings.size_multipliers)
     bounds = [None, *edges, None]
-    cells = [(CURRENT_CELL, -1, None, None, None)] + [
-        (i, b, bounds[b], bounds[b + 1], float(m))
-        for i, (b, m) in enumerate(
-            itertools.product(range(len(edges) + 1), settings.size_multipliers), start=1
-        )
-    ]
-    engine.load(
-        "sizing_cells",
-        pl.DataFrame(
-            cells,
-            schema={"cell_id": pl.Int32, "bucket": pl.Int32, "score_lo": pl.Float64,
-                    "score_hi": pl.Float64, "multiplier": pl.Float64},
-            orient="row",
-        ),
-    )  # fmt: skip
-    engine.table(
-        "sizing_cell_outcomes",
-        load_sql("learning/sizing_cell_outcomes"),
-        {"edges": edges, "multipliers_before": before},
-    )
-    population = engine.frame("SELECT decision_key FROM run_decisions WHERE kind = 'executed'")[
-        "decision_key"
-    ].to_numpy()
-    return SizingGrid(
-        cells=cells_with_metrics(engine, "sizing_cells", "sizing_cell_outcomes"),
-        multipliers_before=before,
-        population=population,
-    )
-
-
-def learn_multipliers(engine: Engine, grid: SizingGrid, settings: Settings) -> list[dict]:
-    """One learned_state row per bucket: M_b ← M_b + learning_rate·(m* − M_b)."""
-    rows = grid.cells.to_dicts()
-    current_row = next(r for r in rows if r["cell_id"] == CURRENT_CELL)
-    guard = Guard(engine, grid.outcomes, grid.population, settings)
-    per_bucket = []
-    for bucket, before in enumerate(grid.multipliers_before):
-        current = Candidate(
-            cell_id=CURRENT_CELL,
-            value=before,
-            n=current_row["n"],
-            objective=objective_value(current_row, settings.objective),
-            closeness=closeness(0.0),
-        )
-        cells = [r for r in rows if r["bucket"] == bucket]
-        candidates = [
-            Candidate(
-                r["cell_id"],
-                r["multiplier"],
-                r["n"],
-                objective_value(r, settings.objective),
-                closeness(abs(r["multiplier"] - before)),
-            )
-            for r in cells
-        ]
-        per_bucket.append((candidates, current))
-    choices = guarded_choices(per_bucket, guard)
+    cells = [(b, bounds[b], bounds[b + 1], float(m))
+             for b in range(len(before)) for m in settings.size_multipliers]  # fmt: skip
+    table = metrics(stats, [CURRENT, *(book_key(b, m) for b, _, _, m in cells)], run.recency)
+    by_key = {r["cell"]: r for r in table.iter_rows(named=True)}
+    evidence = Evidence(KIND, digest(buckets, extra=edges))
+    evaluated = changed(evidence, run.last_evaluations.get(KIND))
+    current_row = by_key[CURRENT]
     learned = []
-    for bucket, before in enumerate(grid.multipliers_before):
-        choice = choices[bucket]
-        cells = [r for r in rows if r["bucket"] == bucket]
+    for b, lo, hi, _ in cells[:: len(settings.size_multipliers)]:
+        current = Cell(CURRENT, before[b], current_row["n"],
+                       objective_value(current_row, settings.objective), (0.0,))  # fmt: skip
+        candidates = [
+            Cell(book_key(b, m), m, by_key[book_key(b, m)]["n"],
+                 objective_value(by_key[book_key(b, m)], settings.objective),
+                 (abs(m - before[b]),))
+            for bb, _, _, m in cells if bb == b
+        ]  # fmt: skip
+        choice = decide(candidates, current, stats, settings, run.recency,
+                        evaluated=evaluated, since=last)  # fmt: skip
         best = choice.best.value if choice.best else None
-        after = gradual_step(before, best, settings.learning_rate) if choice.applied else before
-        learned.append(
-            state_row(
-                "multiplier",
-                str(bucket),
-                before,
-                best,
-                after,
-                choice,
-                score_lo=cells[0]["score_lo"],
-                score_hi=cells[0]["score_hi"],
-            )
+        after = (
+            gradual_step(before[b], best, settings.learning_rate) if choice.applied else before[b]
         )
-    return learned
+        learned.append(state_row(KIND, str(b), before[b], best, after, choice, lo, hi))
+    keys = pl.DataFrame(cells, schema=["bucket", "score_lo", "score_hi", "multiplier"],
+                        orient="row")  # fmt: skip
+    grid_rows = table.filter(pl.col("cell") != CURRENT).drop("cell")
+    published = pl.concat([keys, grid_rows], how="horizontal").select(
+        pl.col("bucket").cast(pl.Int32), "score_lo", "score_hi", "multiplier", *METRIC_COLUMNS
+    )
+    return published, learned, (evidence if evaluated else None)
 
 
 class SizingGridComponent:
@@ -132,21 +99,27 @@ class SizingGridComponent:
 
     name = "sizing_grid"
     reads = ("run_decisions",)
-    produces = ("sizing_cells", "sizing_cell_outcomes")
+    produces = ()
     publishes = ("sizing_grid",)
-    learns = "multiplier"
-    queries = (
-        "learning/entry_score_quartiles", "learning/sizing_cell_outcomes", "learning/cell_metrics",
-    )  # fmt: skip
+    learns = KIND
+    queries = ("learning/entry_score_quartiles", "learning/sizing_cell_days")
 
     def compute(self, run: RunContext) -> ComponentResult:
-        grid = compute_sizing_grid(run.engine, run.settings, run.before.multipliers)
-        if grid is None:  # no executed trade yet: no buckets to learn
-            return ComponentResult(tables={"sizing_grid": FrameRows(pl.DataFrame())})
-        published = grid.cells.filter(pl.col("bucket") >= 0).select(
-            "bucket", "score_lo", "score_hi", "multiplier", *METRIC_COLUMNS
+        edges = bucket_edges(run.engine, run.settings)
+        if edges is None:  # no executed trade yet: no buckets to learn, nothing to publish
+            return ComponentResult()
+        buckets = run.engine.frame(load_sql("learning/sizing_cell_days"), {"edges": edges})
+        buckets = merge(buckets.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")))
+        published, learned, evaluated = learn_multipliers(
+            run, buckets, edges, since(run.last_evaluations, KIND)
         )
-        learned = learn_multipliers(run.engine, grid, run.settings)
+
+        def save(warehouse, run_id: int) -> None:
+            if evaluated is not None:
+                save_evaluation(warehouse, evaluated, run_id)
+
         return ComponentResult(
-            tables={"sizing_grid": FrameRows(published)}, learned=learned_frame(learned)
+            tables={"sizing_grid": FrameRows(published)},
+            learned=learned_frame(learned),
+            saves=(save,),
         )

@@ -17,8 +17,8 @@ from analytics.warehouse import Warehouse, published_version
 LEARNED_SCHEMA = {
     "kind": pl.String, "name": pl.String, "before": pl.Float64, "best": pl.Float64,
     "after": pl.Float64, "n": pl.Int64, "significant": pl.Boolean, "applied": pl.Boolean,
-    "gain": pl.Float64, "gain_lo": pl.Float64, "gain_hi": pl.Float64, "score_lo": pl.Float64,
-    "score_hi": pl.Float64, "note": pl.String,
+    "p_value": pl.Float64, "gain": pl.Float64, "gain_lo": pl.Float64, "gain_hi": pl.Float64,
+    "score_lo": pl.Float64, "score_hi": pl.Float64, "note": pl.String,
 }  # fmt: skip
 
 
@@ -50,19 +50,22 @@ def state_row(
     score_lo: float | None = None,
     score_hi: float | None = None,
 ) -> dict:
-    """A learned_state row (SPEC §10) with the guard's findings."""
+    """A learned_state row (SPEC §10): the setting before, the picked cell's setting, after the
+    step, and what the guard found (§13 figures only when a cell was tested)."""
+    test = choice.test
     return {
         "kind": kind,
         "name": name,
         "before": before,
         "best": best,
         "after": after,
-        "n": choice.best.n if choice.best else None,
-        "significant": choice.significant,
+        "n": choice.n,
+        "significant": None if test is None else test.significant,
         "applied": choice.applied,
-        "gain": choice.gain,
-        "gain_lo": choice.gain_lo,
-        "gain_hi": choice.gain_hi,
+        "p_value": None if test is None else test.p_value,
+        "gain": None if test is None else test.gain,
+        "gain_lo": None if test is None else test.gain_lo,
+        "gain_hi": None if test is None else test.gain_hi,
         "score_lo": score_lo,
         "score_hi": score_hi,
         "note": choice.note,
@@ -98,14 +101,9 @@ def state_document(warehouse: Warehouse, version: int | None = None) -> dict:
         "not_applied": {
             f"{r['kind']}:{r['name']}": r["note"]
             for r in rows
-            if not r["applied"] and r["best"] is not None and r["best"] != _neutral(r)
+            if not r["applied"] and r["best"] is not None and r["best"] != r["before"]
         },
     }
-
-
-def _neutral(row: dict) -> float:
-    """The best value that means 'keep the setting' (0 variation for weights)."""
-    return 0.0 if row["kind"] == "weight" else row["before"]
 
 
 def write_state_json(path: Path, document: dict) -> None:

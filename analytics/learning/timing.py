@@ -1,73 +1,111 @@
-"""The timing recommendation (SPEC §7): the best cell of population `all`, moved gradually."""
+"""The timing recommendation (SPEC §7): the timing grid's metrics per population, and the best
+cell of population `all`, moved gradually like a multiplier."""
 
 from __future__ import annotations
 
+import itertools
+
 import polars as pl
 
+from analytics import cell_stats
+from analytics.cell_stats import METRIC_COLUMNS, merge, metrics, objective_value, relabel
 from analytics.components import ComponentResult, FrameRows, RunContext
-from analytics.config import Settings
-from analytics.engines import Engine
+from analytics.learning.evidence import Evidence, changed, digest, save_evaluation, since
 from analytics.learning.state import learned_frame, state_row
-from analytics.learning.update import Candidate, Guard, gradual_step, guarded_choice
-from analytics.metrics import METRIC_COLUMNS, objective_value
-from analytics.scenarios.timing import TimingGrid, compute_timing_grid
+from analytics.learning.update import Cell, decide, gradual_step
+from analytics.scenarios.timing import GRID, KINDS, POPULATIONS, timing_key, timing_stats
+
+KIND = "timing"
+
+
+def with_all_population(stats: pl.DataFrame, moments: list[tuple[float, float]]) -> pl.DataFrame:
+    """Each moment's `all` cell: its executed and blocked outcomes together (SPEC §7)."""
+    alls = [
+        relabel(stats.filter(pl.col("cell").is_in([timing_key(d, h, k) for k in KINDS])),
+                timing_key(d, h, "all"))
+        for d, h in moments
+    ]  # fmt: skip
+    return merge(stats, *alls)
+
+
+def grid_moments(settings) -> list[tuple[float, float]]:
+    return [(float(d), float(h)) for d, h in itertools.product(settings.entry_delays_min,
+                                                               settings.holds_min)]  # fmt: skip
+
+
+def timing_grid(stats: pl.DataFrame, moments, recency) -> pl.DataFrame:
+    """The published grid: every moment × population with its §6 metrics."""
+    cells = [(d, h, p) for d, h in moments for p in POPULATIONS]
+    table = metrics(stats, [timing_key(*c) for c in cells], recency)
+    keys = pl.DataFrame(cells, schema=["entry_delay_min", "hold_min", "population"], orient="row")
+    return pl.concat([keys, table.drop("cell")], how="horizontal")
 
 
 def learn_timing(
-    engine: Engine,
-    grid: TimingGrid,
-    settings: Settings,
-    before: tuple[float, float],
-) -> list[dict]:
-    """Rows for entry_delay_min and hold_min; ties go to the smallest |Δdelay| + |Δhold|, then
-    the smaller delay, then the shorter hold."""
-    delay0, hold0 = before
-    rows = grid.cells.filter(population="all").to_dicts()
+    run: RunContext, stats: pl.DataFrame, last: str
+) -> tuple[list[dict], Evidence | None]:
+    """The two learned_state rows (entry_delay_min, hold_min), and the evidence to record when
+    the unit was evaluated (None when it was not: nothing new since `last`)."""
+    settings = run.settings
+    delay0, hold0 = run.before.entry_delay_min, run.before.hold_min
+    moments = grid_moments(settings)
+    current_key = timing_key(delay0, hold0, "all")
+    table = metrics(stats, [timing_key(d, h, "all") for d, h in moments] + [current_key],
+                    run.recency)  # fmt: skip
+    by_key = {r["cell"]: r for r in table.iter_rows(named=True)}
 
-    def candidate(r: dict, value: tuple[float, float]) -> Candidate:
-        d, h = value
-        return Candidate(
-            cell_id=r["cell_id"],
-            value=value,
-            n=r["n"],
-            objective=objective_value(r, settings.objective),
-            closeness=(round(abs(d - delay0) + abs(h - hold0), 12), d, h),
-        )
+    def cell(d: float, h: float, distance: tuple) -> Cell:
+        row = by_key[timing_key(d, h, "all")]
+        objective = objective_value(row, settings.objective)
+        return Cell(row["cell"], (d, h), row["n"], objective, distance)
 
-    current_row = next(r for r in rows if r["cell_id"] == grid.current_all_cell)
-    current = candidate(current_row, (delay0, hold0))
-    candidates = [candidate(r, (r["entry_delay_min"], r["hold_min"])) for r in rows if r["in_grid"]]
-    population = engine.frame("SELECT decision_key FROM run_decisions")["decision_key"]
-    guard = Guard(engine, grid.outcomes, population.to_numpy(), settings)
-    choice = guarded_choice(candidates, current, guard)
+    cells = [cell(d, h, (abs(d - delay0) + abs(h - hold0), d, h)) for d, h in moments]
+    current = cell(delay0, hold0, (0.0, delay0, hold0))
+    evidence = Evidence(
+        KIND,
+        digest(stats, [timing_key(d, h, k) for d, h in moments for k in KINDS]),
+        setting=[delay0, hold0],
+        current=digest(stats, [timing_key(delay0, hold0, k) for k in KINDS]),
+    )
+    evaluated = changed(evidence, run.last_evaluations.get(KIND))
+    choice = decide(cells, current, stats, settings, run.recency, evaluated=evaluated, since=last)
     best = choice.best.value if choice.best else (None, None)
-    learned = []
+    rows = []
     for name, start, target in (("entry_delay_min", delay0, best[0]), ("hold_min", hold0, best[1])):
         after = gradual_step(start, target, settings.learning_rate) if choice.applied else start
-        learned.append(state_row("timing", name, start, target, after, choice))
-    return learned
+        rows.append(state_row(KIND, name, start, target, after, choice))
+    return rows, (evidence if evaluated else None)
 
 
 class TimingGridComponent:
     """SPEC §7: the timing grid of every population, and the timing recommendation."""
 
     name = "timing_grid"
-    reads = ("run_outcomes", "run_moments", "run_cells", "run_decisions")
-    produces = ("timing_outcomes", "timing_cell_outcomes", "timing_grid_cells")
+    reads = ("run_outcomes", "run_moments", "run_replayed", "replaced_outcomes")
+    produces = ()
     publishes = ("timing_grid",)
-    learns = "timing"
-    queries = (
-        "scenarios/timing_outcomes", "scenarios/timing_cell_outcomes",
-        "scenarios/timing_grid_cells", "learning/cell_metrics",
-    )  # fmt: skip
+    learns = KIND
+    queries = ("scenarios/timing_cell_days", "scenarios/timing_cell_days_changed")
 
     def compute(self, run: RunContext) -> ComponentResult:
-        grid = compute_timing_grid(run.engine)
-        published = grid.cells.filter(pl.col("in_grid")).select(
+        computed = timing_stats(run)
+        moments = grid_moments(run.settings)
+        current = (run.before.entry_delay_min, run.before.hold_min)
+        stats = with_all_population(computed.stats, list(dict.fromkeys([*moments, current])))
+        published = timing_grid(stats, moments, run.recency).select(
             "entry_delay_min", "hold_min", "population", *METRIC_COLUMNS
         )
-        current = (run.before.entry_delay_min, run.before.hold_min)
-        learned = learn_timing(run.engine, grid, run.settings, current)
+        learned, evaluated = learn_timing(run, stats, since(run.last_evaluations, KIND))
+
+        def save(warehouse, run_id: int) -> None:
+            cell_stats.save(warehouse, GRID, computed.stats, run_id, {})
+            if evaluated is not None:
+                save_evaluation(warehouse, evaluated, run_id)
+
+        notes = [f"timing statistics {computed.rebuilt}"] if computed.rebuilt else []
         return ComponentResult(
-            tables={"timing_grid": FrameRows(published)}, learned=learned_frame(learned)
+            tables={"timing_grid": FrameRows(published)},
+            learned=learned_frame(learned),
+            saves=(save,),
+            notes=notes,
         )

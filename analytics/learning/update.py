@@ -1,51 +1,67 @@
-"""Picking the best cell (SPEC §6 rules) and moving a setting gradually toward it."""
+"""Deciding one unit (one weight, one bucket's multiplier, or the timing): SPEC §6's pick with the
+current setting competing, §13's reality check on the unit's cells, §14's evidence rule, and
+the gradual step toward the picked cell."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from analytics.cell_stats import Recency, daily
 from analytics.config import Settings
-from analytics.engines import Engine
+from analytics.learning.significance import Significance, reality_check
 
-DISTANCE_DECIMALS = 12  # |v| or |m − M| equal to 12 decimals count as equally close
+TOLERANCE = 1e-9  # SPEC §6: objectives, and distances to the current setting, this close tie
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """One grid cell competing to be the best setting."""
+class Cell:
+    """A cell competing to set a unit: the setting it stands for and how it did."""
 
-    cell_id: int
-    value: float | tuple[float, float]
+    key: Hashable  # the cell's key in its grid's statistics
+    value: object  # the setting: a weight, a multiplier, (delay, hold)
     n: int
     objective: float | None
-    closeness: tuple  # smaller = closer to the current setting; ties broken by list order
+    distance: tuple[float, ...]  # to the current setting; ties broken by what follows
 
 
 def objectives_equal(a: float, b: float) -> bool:
     """Within 1e-9·max(1, |a|, |b|) of each other (SPEC §6)."""
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
 
 
-def pick_best(candidates: Sequence[Candidate], min_samples: int) -> Candidate | None:
-    """Highest objective among cells with n >= min_samples; a null objective ranks last; ties go
-    to the cell closest to the current setting, then to the earlier one in the configured list."""
-    eligible = [c for c in candidates if c.n >= min_samples]
-    if not eligible:
-        return None
-    ranked = [c for c in eligible if _is_number(c.objective)]
-    if ranked:
-        top = max(c.objective for c in ranked)
-        eligible = [c for c in ranked if objectives_equal(c.objective, top)]
-    order = {id(c): i for i, c in enumerate(candidates)}
-    return min(eligible, key=lambda c: (c.closeness, order[id(c)]))
+def pick(cells: Sequence[Cell], current: Cell, min_samples: int) -> Cell | None:
+    """SPEC §6: cells compared in configured order with the best so far, the current setting
+    last (at distance 0 it wins ties); a cell needs min_samples resolved outcomes; a null
+    objective ranks last (two nulls tie)."""
+    best: Cell | None = None
+    for cell in (*cells, current):
+        if cell.n < min_samples:
+            continue
+        if best is None or _beats(cell, best):
+            best = cell
+    return best
 
 
-def closeness(distance: float) -> tuple:
-    return (round(distance, DISTANCE_DECIMALS),)
+def _beats(challenger: Cell, best: Cell) -> bool:
+    a, b = challenger.objective, best.objective
+    if _is_number(a) != _is_number(b):
+        return _is_number(a)
+    if _is_number(a) and not objectives_equal(a, b):
+        return a > b
+    return _closer(challenger.distance, best.distance)
+
+
+def _closer(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Strictly closer: the first distance beyond the tolerance, then the tie-breakers."""
+    if abs(a[0] - b[0]) > TOLERANCE:
+        return a[0] < b[0]
+    return a[1:] < b[1:]
+
+
+def _is_number(x: float | None) -> bool:
+    return x is not None and not math.isnan(x)
 
 
 def gradual_step(before: float, best: float, learning_rate: float) -> float:
@@ -53,85 +69,80 @@ def gradual_step(before: float, best: float, learning_rate: float) -> float:
     return before + learning_rate * (best - before)
 
 
-def _is_number(x: float | None) -> bool:
-    return x is not None and not math.isnan(x)
-
-
 @dataclass(frozen=True)
 class Choice:
-    """The outcome of one guarded update: what was best, whether it is applied and why."""
+    """What one unit's decision found: the picked cell, whether the setting moves, and why."""
 
-    best: Candidate | None
+    best: Cell | None
+    n: int
     applied: bool
-    significant: bool | None = None
-    gain: float | None = None
-    gain_lo: float | None = None
-    gain_hi: float | None = None
-    note: str = ""
+    note: str
+    test: Significance | None = None
 
 
-@dataclass(frozen=True)
-class Guard:
-    """What the significance test needs: the grid's outcomes and the population resampled."""
-
-    engine: Engine  # holding table `outcomes`
-    outcomes: str
-    population: np.ndarray  # decision_key of every decision resampled
-    settings: Settings
-
-
-def guarded_choices(
-    settings_to_update: Sequence[tuple[Sequence[Candidate], Candidate]], guard: Guard
-) -> list[Choice]:
-    """For each (candidates, current) pair: pick the best cell, then apply it only if it differs
-    from the current setting and, with require_significance, its paired-bootstrap gain over the
-    current setting is above 0. All the significance tests of one grid share their resamples.
-
-    `current` is the current setting scored as a cell of the same grid (its value is the
-    setting: 0 variation, the multiplier before, the timing before)."""
-    from analytics.learning.bootstrap import paired_gain_intervals
-
-    s = guard.settings
-    choices: list[Choice | None] = []
-    to_test: list[int] = []
-    for candidates, current in settings_to_update:
-        best = pick_best(candidates, s.min_samples)
-        gain = None
-        if best is not None and _is_number(best.objective) and _is_number(current.objective):
-            gain = best.objective - current.objective
-        if best is None:
-            choice = Choice(None, False, note=f"no cell has min_samples={s.min_samples} outcomes")
-        elif best.value == current.value:
-            choice = Choice(best, False, gain=gain, note="the current setting is best")
-        elif not s.require_significance:
-            choice = Choice(best, True, gain=gain, note="applied (significance not required)")
-        else:
-            choice = Choice(best, False, gain=gain)  # decided by the bootstrap below
-            to_test.append(len(choices))
-        choices.append(choice)
-    pairs = [(choices[i].best.cell_id, settings_to_update[i][1].cell_id) for i in to_test]
-    intervals = paired_gain_intervals(
-        guard.engine,
-        guard.outcomes,
-        guard.population,
-        pairs,
-        objective=s.objective,
-        samples=s.bootstrap_samples,
-        confidence=s.confidence,
-        seed=s.bootstrap_seed,
-    )
-    for i, (lo, hi) in zip(to_test, intervals, strict=True):
-        significant = lo > 0
-        note = (
-            "applied"
-            if significant
-            else (f"not significant ({s.confidence:.0%} CI of gain {lo:.3g}..{hi:.3g})")
+def decide(
+    cells: Sequence[Cell],
+    current: Cell,
+    stats,
+    settings: Settings,
+    recency: Recency,
+    *,
+    evaluated: bool,
+    since: str,
+) -> Choice:
+    """Pick the best cell; if the unit's evidence changed (`evaluated`) and the pick is not the
+    current setting, test it (§13) and move only if it passes (or significance is not
+    required). `since` names the last evaluation for the note ("run 12")."""
+    best = pick(cells, current, settings.min_samples)
+    n = best.n if best is not None else current.n
+    if not evaluated:
+        return Choice(best, n, False, f"no new evidence since {since}")
+    if best is None:
+        return Choice(None, n, False, f"no cell has min_samples={settings.min_samples} resolved "
+                                      "outcomes")  # fmt: skip
+    if best is current or best.distance[0] <= TOLERANCE:
+        return Choice(best, n, False, "best is the current setting")
+    test = _test(cells, current, best, stats, settings, recency)
+    alpha = (1 - settings.confidence) / 2
+    if test is None:
+        passed, verdict = False, "nothing to test (no resolved outcome)"
+    else:
+        passed = test.significant
+        verdict = (
+            f"significant (p_value {test.p_value:.3g} <= {alpha:.3g})"
+            if passed
+            else f"not significant (p_value {test.p_value:.3g} > {alpha:.3g})"
         )
-        c = choices[i]
-        choices[i] = Choice(c.best, significant, significant, c.gain, lo, hi, note)
-    return choices
+    if passed or not settings.require_significance:
+        note = f"stepped toward best: {verdict}"
+        if not passed:
+            note += ", applied as require_significance is off"
+        return Choice(best, n, True, note, test)
+    return Choice(best, n, False, f"stays: {verdict}", test)
 
 
-def guarded_choice(candidates: Sequence[Candidate], current: Candidate, guard: Guard) -> Choice:
-    """`guarded_choices` for a single setting."""
-    return guarded_choices([(candidates, current)], guard)[0]
+def _test(
+    cells: Sequence[Cell],
+    current: Cell,
+    best: Cell,
+    stats,
+    settings: Settings,
+    recency: Recency,
+) -> Significance | None:
+    """§13 on the unit's calendar: candidates are the grid cells with min_samples resolved
+    outcomes other than the current setting itself."""
+    candidates = [c for c in cells if c.n >= settings.min_samples and c.distance[0] > TOLERANCE]
+    keys = [current.key, *(c.key for c in candidates)]
+    # the calendar spans the candidates and the current cell (other cells never widen it)
+    series = daily(stats, list(dict.fromkeys(keys)), recency)
+    rows = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    return reality_check(
+        series.values,
+        rows[current.key],
+        [rows[c.key] for c in candidates],
+        rows[best.key],
+        objective=settings.objective,
+        samples=settings.bootstrap_samples,
+        seed=settings.bootstrap_seed,
+        confidence=settings.confidence,
+    )

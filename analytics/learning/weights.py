@@ -1,30 +1,29 @@
-"""Weight variation grid (SPEC §8): each component's weight at -50%…+50%, and the update."""
+"""Weight variation grid (SPEC §8): each signal's weight varied, which decisions each variation
+takes, and the gradual update of every weight.
+
+The grid's statistics are kept between runs while the weights stand still (its cells depend on
+them): a run then re-scores only the decisions it replayed. When the weights, the signals or
+the threshold change, every decision is scored again.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 
-import numpy as np
 import polars as pl
 
+from analytics import cell_stats
+from analytics.cell_stats import METRIC_COLUMNS, merge, metrics, objective_value
 from analytics.components import ComponentResult, FrameRows, RunContext
-from analytics.config import Settings
 from analytics.engines import Engine
+from analytics.learning.evidence import Evidence, changed, digest, save_evaluation, since
 from analytics.learning.state import learned_frame, state_row
-from analytics.learning.update import Candidate, Guard, closeness, guarded_choices
-from analytics.metrics import METRIC_COLUMNS, cells_with_metrics, objective_value
+from analytics.learning.update import Cell, decide
 from analytics.warehouse import load_sql
 
-CURRENT_CELL = 0
-
-
-@dataclass(frozen=True)
-class WeightGrid:
-    cells: pl.DataFrame  # cell_id, component, variation, weight, §6 metrics (cell 0 = current)
-    components: list[str]
-    weights_before: dict[str, float]
-    population: np.ndarray  # decision_key of every decision a variation could take
-    outcomes: str = "weight_cell_outcomes"
+GRID = KIND = "weight"
+CURRENT = "current"  # the cell of the weights as they are (every variation 0)
+POPULATION = "population"  # every decision the grid considers, taken or not (the evidence)
 
 
 def signals_seen(engine: Engine) -> list[str]:
@@ -32,93 +31,129 @@ def signals_seen(engine: Engine) -> list[str]:
     return engine.frame(load_sql("learning/signals_seen"))["signal"].to_list()
 
 
-def compute_weight_grid(
-    engine: Engine, settings: Settings, weights_before: dict[str, float]
-) -> WeightGrid:
-    components = signals_seen(engine)
-    base = [weights_before[c] for c in components]
-    cells = [(CURRENT_CELL, None, 0.0, None, base)]
-    for i, component in enumerate(components):
-        for v in settings.weight_variations:
+def weight_key(signal: str, variation: float) -> str:
+    return json.dumps([signal, float(variation)])
+
+
+def weight_cells(signals: list[str], weights: dict[str, float], variations) -> pl.DataFrame:
+    """cell_id, key, signal, variation, weight (the varied W'_c) and the weights vector of
+    every cell; cell 0 is the weights as they are."""
+    base = [weights[s] for s in signals]
+    rows = [(0, CURRENT, None, 0.0, None, base)]
+    for i, signal in enumerate(signals):
+        for v in variations:
             varied = list(base)
             varied[i] = base[i] * (1 + v)
-            cells.append((len(cells), component, float(v), varied[i], varied))
-    engine.load(
-        "weight_cells",
-        pl.DataFrame(
-            cells,
-            schema={"cell_id": pl.Int32, "component": pl.String, "variation": pl.Float64,
-                    "weight": pl.Float64, "weights": pl.List(pl.Float64)},
-            orient="row",
-        ),
+            rows.append((len(rows), weight_key(signal, v), signal, float(v), varied[i], varied))
+    return pl.DataFrame(
+        rows,
+        schema={"cell_id": pl.Int32, "key": pl.String, "signal": pl.String,
+                "variation": pl.Float64, "weight": pl.Float64, "weights": pl.List(pl.Float64)},
+        orient="row",
     )  # fmt: skip
-    engine.table(
-        "weight_cell_outcomes",
-        load_sql("learning/weight_cell_outcomes"),
-        {
-            "components": components,
-            "score_block_reasons": list(settings.score_block_reasons),
-            "score_threshold": settings.score_threshold,
-        },
-    )
-    population = engine.frame(
-        "SELECT decision_key FROM run_decisions "
-        "WHERE kind = 'executed' OR list_contains($reasons, reason)",
-        {"reasons": list(settings.score_block_reasons)},
-    )["decision_key"].to_numpy()
-    return WeightGrid(
-        cells=cells_with_metrics(engine, "weight_cells", "weight_cell_outcomes").drop("weights"),
-        components=components,
-        weights_before=weights_before,
-        population=population,
-    )
 
 
-def learn_weights(engine: Engine, grid: WeightGrid, settings: Settings) -> list[dict]:
-    """One learned_state row per component: W_c ← W_c·(1 + learning_rate·v*)."""
-    rows_by_cell = {r["cell_id"]: r for r in grid.cells.to_dicts()}
-    current = _candidate(rows_by_cell[CURRENT_CELL], settings)
-    guard = Guard(engine, grid.outcomes, grid.population, settings)
-    grids = [
-        ([_candidate(r, settings) for r in rows_by_cell.values() if r["component"] == c], current)
-        for c in grid.components
-    ]
+def weight_stats(run: RunContext, cells: pl.DataFrame, signals: list[str]) -> tuple:
+    """The grid's statistics (keyed by cell key), the parameters they were computed under, and
+    why stored ones were rebuilt (if they were)."""
+    settings, engine = run.settings, run.engine
+    params = {
+        "weights": run.before.weights,
+        "signals": signals,
+        "score_threshold": settings.score_threshold,
+        "score_block_reasons": list(settings.score_block_reasons),
+        "variations": list(settings.weight_variations),
+    }
+    engine.load("weight_cells", cells.select("cell_id", "weights"))
+    query = {
+        "components": signals,
+        "score_block_reasons": list(settings.score_block_reasons),
+        "score_threshold": settings.score_threshold,
+    }
+    outcomes = run.products["scenario_outcomes"]
+    stored = cell_stats.stored(run.warehouse, GRID)
+    why = cell_stats.reusable(stored, outcomes.basis_run, params, outcomes.full)
+    names = dict(zip(cells["cell_id"].to_list(), cells["key"].to_list(), strict=True)) | {
+        -1: POPULATION
+    }
+    if why is None:
+        changed_stats = engine.frame(load_sql("learning/weight_cell_days_changed"), query)
+        stats = merge(stored.stats, _keyed(changed_stats, names))
+    else:
+        stats = merge(_keyed(engine.frame(load_sql("learning/weight_cell_days"), query), names))
+    rebuilt = None if why in ("full", "none stored yet") else why
+    return stats, params, rebuilt
+
+
+def _keyed(stats: pl.DataFrame, names: dict[int, str]) -> pl.DataFrame:
+    return stats.with_columns(
+        pl.col("cell_id").replace_strict(names, return_dtype=pl.String).alias("cell")
+    ).drop("cell_id")
+
+
+def learn_weights(
+    run: RunContext, stats: pl.DataFrame, cells: pl.DataFrame, last: str
+) -> tuple[pl.DataFrame, list[dict], Evidence | None]:
+    """The published grid, one learned_state row per signal (W_c ← W_c·(1 + rate·v*)), and the
+    evidence to record when the signals were evaluated."""
+    settings = run.settings
+    table = metrics(stats, cells["key"].to_list(), run.recency)
+    grid = cells.drop("weights").join(table.rename({"cell": "key"}), on="key")
+    by_key = {r["key"]: r for r in grid.iter_rows(named=True)}
+    evidence = Evidence(KIND, digest(stats, [POPULATION]))
+    evaluated = changed(evidence, run.last_evaluations.get(KIND))
+    current_row = by_key[CURRENT]
     learned = []
-    for component, choice in zip(grid.components, guarded_choices(grids, guard), strict=True):
-        before = grid.weights_before[component]
-        best_v = choice.best.value if choice.best else None
-        after = before * (1 + settings.learning_rate * best_v) if choice.applied else before
-        learned.append(state_row("weight", component, before, best_v, after, choice))
-    return learned
-
-
-def _candidate(row: dict, settings: Settings) -> Candidate:
-    return Candidate(
-        cell_id=row["cell_id"],
-        value=row["variation"],
-        n=row["n"],
-        objective=objective_value(row, settings.objective),
-        closeness=closeness(abs(row["variation"])),
+    for signal in dict.fromkeys(s for s in cells["signal"].to_list() if s is not None):
+        before = run.before.weights[signal]
+        current = Cell(CURRENT, before, current_row["n"],
+                       objective_value(current_row, settings.objective), (0.0,))  # fmt: skip
+        candidates = [
+            Cell(r["key"], r["weight"], r["n"], objective_value(r, settings.objective),
+                 (abs(r["variation"]),))
+            for r in grid.iter_rows(named=True) if r["signal"] == signal
+        ]  # fmt: skip
+        choice = decide(candidates, current, stats, settings, run.recency,
+                        evaluated=evaluated, since=last)  # fmt: skip
+        best = choice.best.value if choice.best else None
+        variation = by_key.get(choice.best.key, {}).get("variation", 0.0) if choice.best else 0.0
+        after = before * (1 + settings.learning_rate * variation) if choice.applied else before
+        learned.append(state_row(KIND, signal, before, best, after, choice))
+    published = grid.filter(pl.col("signal").is_not_null()).select(
+        pl.col("signal").alias("component"), "variation", "weight", *METRIC_COLUMNS
     )
+    return published, learned, (evidence if evaluated else None)
 
 
 class WeightGridComponent:
-    """SPEC §8: each signal's weight varied, which decisions each variation takes, and the
-    gradual update of every weight."""
+    """SPEC §8: the weight variation grid and the gradual update of every signal's weight."""
 
     name = "weight_grid"
-    reads = ("run_decisions", "counterfactual_outcomes")
-    produces = ("weight_cells", "weight_cell_outcomes")
+    reads = ("run_decisions", "counterfactual_outcomes", "replay_decisions",
+             "replaced_outcomes", "run_moments")  # fmt: skip
+    produces = ("weight_cells",)
     publishes = ("weight_grid",)
-    learns = "weight"
-    queries = ("learning/signals_seen", "learning/weight_cell_outcomes", "learning/cell_metrics")
+    learns = KIND
+    queries = (
+        "learning/signals_seen", "learning/weight_cell_days", "learning/weight_cell_days_changed",
+    )  # fmt: skip
 
     def compute(self, run: RunContext) -> ComponentResult:
-        grid = compute_weight_grid(run.engine, run.settings, run.before.weights)
-        published = grid.cells.filter(pl.col("component").is_not_null()).select(
-            "component", "variation", "weight", *METRIC_COLUMNS
+        signals = signals_seen(run.engine)
+        cells = weight_cells(signals, run.before.weights, run.settings.weight_variations)
+        stats, params, rebuilt = weight_stats(run, cells, signals)
+        published, learned, evaluated = learn_weights(
+            run, stats, cells, since(run.last_evaluations, KIND)
         )
-        learned = learn_weights(run.engine, grid, run.settings)
+
+        def save(warehouse, run_id: int) -> None:
+            cell_stats.save(warehouse, GRID, stats, run_id, params)
+            if evaluated is not None:
+                save_evaluation(warehouse, evaluated, run_id)
+
         return ComponentResult(
-            tables={"weight_grid": FrameRows(published)}, learned=learned_frame(learned)
+            tables={"weight_grid": FrameRows(published)},
+            learned=learned_frame(learned),
+            saves=(save,),
+            notes=[f"weight statistics {rebuilt}"] if rebuilt else [],
         )

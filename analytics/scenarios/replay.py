@@ -18,11 +18,14 @@ _REPLAY_COLUMNS = (
 DECISION_SETS = {
     "replay": f"{_REPLAY_COLUMNS} SEMI JOIN replay_decisions USING (decision_key)",
     "reuse": f"{_REPLAY_COLUMNS} ANTI JOIN replay_decisions USING (decision_key)",
+    "all": _REPLAY_COLUMNS,
 }
 _MOMENT_COLUMNS = "SELECT moment_id, entry_delay_min, hold_min FROM run_moments"
 MOMENT_SETS = {
     "every": _MOMENT_COLUMNS,
     "new": f"{_MOMENT_COLUMNS} ANTI JOIN known_moments USING (moment_id)",
+    # a walk-forward's setting off the grid (analytics/learning/evaluation.py)
+    "evaluation": "SELECT moment_id, entry_delay_min, hold_min FROM eval_new_moments",
 }
 
 

@@ -53,9 +53,14 @@ class ScenarioCell:
 
 @dataclass(frozen=True)
 class StoreStats:
+    """What a run did with the store: outcomes reused and replayed; `full` when nothing was
+    reused (the statistics built on the store are then rebuilt too); `basis_run`, the run that
+    last saved the store (statistics kept since that run may be updated by what changed)."""
+
     reused: int
     replayed: int
     full: bool
+    basis_run: int | None
 
 
 def run_cells(settings: Settings, current_timing: tuple[float, float]) -> list[ScenarioCell]:
@@ -90,6 +95,7 @@ def compute_run_outcomes(
     watermark = warehouse.one(
         "SELECT inputs_key, files_seen_at FROM state.scenario_watermark ORDER BY run_id DESC"
     )
+    basis_run = warehouse.value("SELECT max(run_id) FROM state.scenario_watermark")
     full = full or engine.name != "duckdb" or watermark is None or watermark[0] != key
     _plan_reuse(warehouse, cells, "" if full else key, FULL_RECOMPUTE_SEEN_AT if full else (
         watermark[1] or "-infinity"))  # fmt: skip
@@ -112,10 +118,12 @@ def compute_run_outcomes(
         engine.table("replayed_new", "SELECT * FROM replayed_changed LIMIT 0")
     engine.view("run_replayed", load_sql("scenarios/run_replayed"))
     engine.view("run_outcomes", load_sql("scenarios/run_outcomes"))
+    if not full:  # what the replays replace, read now: the store is rewritten at publication
+        warehouse.temp_table("replaced_outcomes", load_sql("scenarios/replaced_outcomes"))
     # run_outcomes holds every decision at every moment: what was not replayed was reused
     replayed = engine.frame("SELECT count(*) AS n FROM run_replayed")["n"][0]
     outcomes = warehouse.value("SELECT count(*) FROM run_decisions") * n_moments
-    return StoreStats(reused=outcomes - replayed, replayed=replayed, full=full)
+    return StoreStats(reused=outcomes - replayed, replayed=replayed, full=full, basis_run=basis_run)
 
 
 def _plan_reuse(
@@ -175,7 +183,7 @@ class ScenarioOutcomes:
         # planning (warehouse side) and the replay's own tables
         "run_inputs_key", "run_files_seen", "changed_bars", "stale_outcomes", "stored_outcomes",
         "known_moments", "replay_decisions", "cache_valid", "scenario_decisions",
-        "scenario_moments", "replayed_new", "replayed_changed",
+        "scenario_moments", "replayed_new", "replayed_changed", "replaced_outcomes",
     )  # fmt: skip
     publishes = ()
     learns = None
@@ -183,8 +191,8 @@ class ScenarioOutcomes:
         "scenarios/run_moments", "scenarios/files_seen", "scenarios/changed_bars",
         "scenarios/stale_outcomes", "scenarios/stored_outcomes", "scenarios/known_moments",
         "scenarios/replay_decisions", "scenarios/cache_valid", "scenarios/outcomes",
-        "scenarios/run_replayed", "scenarios/run_outcomes", "scenarios/prune_outcome_store",
-        "scenarios/save_outcome_store",
+        "scenarios/run_replayed", "scenarios/run_outcomes", "scenarios/replaced_outcomes",
+        "scenarios/prune_outcome_store", "scenarios/save_outcome_store",
     )  # fmt: skip
 
     def compute(self, run: RunContext) -> ComponentResult:
@@ -200,4 +208,4 @@ class ScenarioOutcomes:
             "outcomes_replayed": stats.replayed,
             "full_recompute": stats.full,
         }
-        return ComponentResult(saves=(save,), facts=facts)
+        return ComponentResult(saves=(save,), facts=facts, product=stats)

@@ -151,8 +151,8 @@ class Scheduler:
                 )
                 self.metrics.observe_run(result)
                 self._log_run(result)
-                if self.settings.state_out and result.published:
-                    self._write_state(result.run_id)
+                if self.settings.state_out and (result.published or result.same_as):
+                    self._write_state(result.run_id if result.published else result.same_as)
             finally:
                 self._refresh()
                 if token is not None:

@@ -1,19 +1,17 @@
 -- The learned settings of a component that failed or did not run stay as they were:
--- before = after = the previous version's after, nothing applied.
--- reads: history.learned_state
-INSERT INTO history.learned_state BY NAME
+-- before = after = the previous version's after, nothing applied, nothing tested.
+-- reads: latest.learned_state
 SELECT
-    * REPLACE (
-        CAST($run_id AS BIGINT) AS run_id,
+    * EXCLUDE (run_id) REPLACE (
         after AS before,
-        NULL AS best,
+        CAST(NULL AS DOUBLE) AS best,
         false AS applied,
-        NULL AS significant,
-        NULL AS gain,
-        NULL AS gain_lo,
-        NULL AS gain_hi,
+        CAST(NULL AS BOOLEAN) AS significant,
+        CAST(NULL AS DOUBLE) AS p_value,
+        CAST(NULL AS DOUBLE) AS gain,
+        CAST(NULL AS DOUBLE) AS gain_lo,
+        CAST(NULL AS DOUBLE) AS gain_hi,
         'carried forward: ' || $component || ' was not computed in this run' AS note
     )
-FROM history.learned_state
-WHERE run_id = $previous
-    AND kind = $kind
+FROM latest.learned_state
+WHERE kind = $kind

@@ -1,4 +1,5 @@
--- One row per blocked trade: its outcome at delay 0 and the default hold (SPEC §5).
+-- One row per blocked trade: its outcome at delay 0 and the default hold (SPEC §5); all of them
+-- ($every), or only those this run replayed (an incremental update: the others are unchanged).
 -- reads: counterfactual_outcomes, run_decisions
 SELECT
     d.decision_id,
@@ -22,4 +23,4 @@ SELECT
     o.status
 FROM counterfactual_outcomes AS o
 JOIN run_decisions AS d USING (decision_key)
-ORDER BY d.decision_id
+WHERE $every OR o.recomputed

@@ -1,10 +1,11 @@
 -- The run log as /health reports it: one row with the counts, the newest finished run, the
 -- newest success and the newest published version. A run abandoned on a stop request
--- (status 'aborted') is neither a success nor an error.
+-- (status 'aborted') is neither a success nor an error; an `unchanged` run (nothing new to
+-- learn from, SPEC §14) is a success.
 -- reads: runs
 with counts as (
     select
-        count(*) filter (where status = 'success') as success_count,
+        count(*) filter (where status in ('success', 'unchanged')) as success_count,
         count(*) filter (where status in ('partial', 'failed')) as error_count,
         count(*) filter (where status = 'aborted') as aborted_count
     from runs
@@ -21,7 +22,7 @@ last_run as (
 last_success as (
     select run_id, finished_at
     from runs
-    where status = 'success'
+    where status in ('success', 'unchanged')
     order by run_id desc
     limit 1
 ),

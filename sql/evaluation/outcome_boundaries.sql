@@ -1,0 +1,21 @@
+-- The full data's outcomes at some moments (eval_event_moments) with when the walk-forward first
+-- sees each (k_known: its decision's) and first sees it resolved (k_resolved: the first boundary
+-- whose bars reach its exit lookup; null while the full data leaves it pending).
+-- reads: eval_outcomes, eval_event_moments, eval_decisions, eval_horizons
+SELECT
+    o.decision_key,
+    o.moment_id,
+    o.kind,
+    o.weight,
+    o.status,
+    o.pnl,
+    o.ret,
+    o.exit_t,
+    d.k_known,
+    h.k AS k_resolved
+FROM eval_outcomes AS o
+SEMI JOIN eval_event_moments AS m USING (moment_id)
+JOIN eval_decisions AS d USING (decision_key)
+ASOF LEFT JOIN eval_horizons AS h
+    ON h.symbol = d.symbol
+    AND h.horizon >= greatest(o.entry_t, o.exit_t)
