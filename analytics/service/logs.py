@@ -66,4 +66,6 @@ def setup_logging(log_format: str = "text", level: str = "info") -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # health probes are noise
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Alembic reports every start's schema check at info ("Context impl DuckDBImpl", "Will
+    # assume transactional DDL"): operator noise, shown only with --log-level debug.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
