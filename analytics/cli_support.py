@@ -137,10 +137,9 @@ def print_ingest(kind: str, batch: IngestBatch, fmt: str) -> None:
     """A row per file; refused files as `Error:` lines, and exit 1 if any was refused."""
     columns = ["file", "rows", "accepted", "rejected", "duplicates", "corrections", "note"]
     rows = [
-        [r.path, r.rows, r.accepted, r.rejected, r.duplicates, r.corrections,
-         "already ingested: nothing changed" if r.already_ingested else (r.first_reject or "")]
+        [r.path, r.rows, r.accepted, r.rejected, r.duplicates, r.corrections, r.note]
         for r in batch.reports
-    ]  # fmt: skip
+    ]
     if rows:
         write_rows(columns, rows, fmt, title=f"ingest {kind}")
     if any(r.rejected for r in batch.reports):

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
-from conftest import ingest_one, write_csv, write_jsonl
+from conftest import ingest_one, tradelens, write_csv, write_jsonl
 
 from analytics.context import Tradelens
 from analytics.errors import InputFileError
@@ -393,17 +393,17 @@ def test_blocked_rejects_name_file_line_and_field(lens: Tradelens, tmp_path: Pat
         (2, "symbol", "missing"),
         (3, "ts", "unparseable timestamp"),
         (4, "entry_score", "not a number"),
-        (5, "direction", "unknown direction"),
+        (5, "direction", "unknown direction 'sideways': use long, short,"),
         (6, "components", "not a JSON object of numbers"),
         (7, "components", "not a JSON object of numbers"),
-        (8, "record", "not a JSON object"),
+        (8, "record", "line 8 is not JSON: Expecting value at column 29"),  # the end of line 8
         (10, "price", "positive"),
         (11, "decision_id", "duplicate decision_id b1"),
         (12, "components", "missing"),
         (13, "reason", "missing"),
         (16, "components", "not a JSON object of numbers"),
         (17, "notional", "positive"),
-        (19, "record", "not a JSON object"),
+        (19, "record", "line 19 is a JSON array, not an object"),
     ]
     stored_rejects = rejects(lens)
     assert [(row, field) for _, _, row, field, _ in stored_rejects] == [
@@ -852,3 +852,274 @@ def test_each_new_decision_gets_the_next_integer_key(lens: Tradelens, tmp_path: 
 
     keys = query(lens, "SELECT decision_id, decision_key FROM raw.decisions ORDER BY 2")
     assert keys == [("z", 0), ("a", 1), ("m", 2), ("z2", 3)]  # loading order, rows in file order
+
+
+# --- lines that are not records --------------------------------------------------------------
+
+# Each line as written and its reject reason, worked out by hand (columns count characters of
+# the line from 1: where Python's JSON parser stops).
+NOT_RECORDS = [
+    ('{"decision_id": "x2", "ts": ', "line 2 is not JSON: Expecting value at column 29"),
+    ('{"symbol": "ALPHA" "ts": 1}', "line 3 is not JSON: Expecting ',' delimiter at column 20"),
+    ("{'symbol': 'ALPHA'}",
+     "line 4 is not JSON: Expecting property name enclosed in double quotes at column 2"),
+    ('{"reason": "tab\x1fbed"}', "line 5 is not JSON: Invalid control character at column 16"),
+    ('{"a": 1} {"b": 2}', "line 6 is not JSON: Extra data at column 10"),
+    ('{"reason": "open', "line 7 is not JSON: Unterminated string starting at column 12"),
+    ("[1, 2]", "line 8 is a JSON array, not an object"),
+    ('"a text"', "line 9 is a JSON string, not an object"),
+    ("42.5", "line 10 is a JSON number, not an object"),
+    ("true", "line 11 is a JSON boolean, not an object"),
+    ("null", "line 12 is JSON null, not an object"),
+]  # fmt: skip
+
+
+def test_a_line_that_is_no_record_says_why(lens: Tradelens, tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "blocked.jsonl", [blocked_trade("b1"), *(line for line, _ in NOT_RECORDS)]
+    )
+    report = ingest_one(lens, "blocked", path)
+    assert (report.accepted, report.rejected) == (1, len(NOT_RECORDS))
+    assert [(row, field, reason) for _, _, row, field, reason in rejects(lens)] == [
+        (row, "record", reason) for row, (_, reason) in enumerate(NOT_RECORDS, start=2)
+    ]
+    assert report.first_reject == (
+        "row 2: field record: line 2 is not JSON: Expecting value at column 29"
+    )
+    # the reject keeps the line as written
+    assert query(lens, "SELECT record FROM raw.rejects WHERE row_number = 8") == [("[1, 2]",)]
+
+
+def test_price_lines_that_are_no_record_say_why_too(lens: Tradelens, tmp_path: Path) -> None:
+    lines = [bar("ALPHA", "2025-03-04T10:00:00Z", 50.0), "{not json}", "[]"]
+    ingest_one(lens, "prices", write_lines(tmp_path / "bars.jsonl", lines), interval="5m")
+    assert [(row, field, reason) for _, _, row, field, reason in rejects(lens)] == [
+        (2, "record", "line 2 is not JSON: Expecting property name enclosed in double quotes"
+                      " at column 2"),
+        (3, "record", "line 3 is a JSON array, not an object"),
+    ]  # fmt: skip
+
+
+# --- directions a bot did not mean -----------------------------------------------------------
+
+ACCEPTED_DIRECTIONS = "use long, short, buy, sell, bullish, bearish, 1 or -1"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_unknown_direction_lists_the_accepted_ones(
+    lens: Tradelens, tmp_path: Path, fmt: str
+) -> None:
+    records = [
+        blocked_trade("b1", direction="up"),
+        blocked_trade("b2", direction=0),
+        blocked_trade("b3", direction="flat"),
+        blocked_trade("b4", direction="buy"),
+    ]
+    ingest_one(lens, "blocked", write_decisions(tmp_path / "blocked", records, fmt))
+    assert [(row, field, reason) for _, _, row, field, reason in rejects(lens)] == [
+        (1, "direction", f"unknown direction 'up': {ACCEPTED_DIRECTIONS}"),
+        (2, "direction", f"unknown direction '0': {ACCEPTED_DIRECTIONS}"),
+        (3, "direction", f"unknown direction 'flat': {ACCEPTED_DIRECTIONS}"),
+    ]
+
+
+# --- a file named for another format ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        ("parquet", "bars.csv",
+         "cannot read as CSV: the file looks like Parquet: name it .parquet"),
+        ("parquet", "bars.jsonl",
+         "cannot read as JSONL: the file looks like Parquet: name it .parquet"),
+        ("jsonl", "bars.csv", "cannot read as CSV: the file looks like JSON Lines: name it .jsonl"),
+        ("jsonl", "bars.parquet",
+         "cannot read as PARQUET: the file looks like JSON Lines: name it .jsonl"),
+    ],
+)  # fmt: skip
+def test_a_file_named_for_another_format_says_which_it_looks_like(
+    lens: Tradelens, tmp_path: Path, content: str, name: str, message: str
+) -> None:
+    if content == "parquet":
+        source = write_parquet(tmp_path / "source.parquet", BARS)
+    else:
+        source = write_jsonl(tmp_path / "source.jsonl", BARS)
+    path = tmp_path / name
+    path.write_bytes(source.read_bytes())
+    batch = lens.ingest("prices", [path], interval="5m")
+    assert (batch.reports, batch.failures) == ([], [f"{path}: {message}"])
+    assert table_counts(lens) == {
+        "raw.files": 0, "raw.prices": 0, "raw.decisions": 0, "raw.rejects": 0,
+    }  # fmt: skip
+
+
+# --- empty files -----------------------------------------------------------------------------
+
+# An empty file is ingested with no rows and a note, whatever its format, rather than refused: a
+# bot may create its log before it writes to it, and a cron job or the service's inbox should
+# not fail on that (the service would quarantine it). It is recorded like any file, so a second
+# ingest says "already ingested".
+HEADERS = {"prices": BAR_FIELDS, "blocked": ["ts", "symbol", "direction", "entry_score",
+                                             "components", "reason"]}  # fmt: skip
+
+
+def write_empty_file(tmp_path: Path, case: str, kind: str) -> Path:
+    fmt, content = case.split("-", 1)
+    path = tmp_path / f"empty.{fmt}"
+    if content == "0-bytes":
+        path.write_bytes(b"")
+    elif content == "blank-lines":
+        path.write_text("\n  \n\r\n")
+    elif content == "header-only":
+        path.write_text(",".join(HEADERS[kind]) + "\n")
+    else:  # a Parquet file with its columns and no rows
+        pl.DataFrame(schema={c: pl.String for c in HEADERS[kind]}).write_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["prices", "blocked"])
+@pytest.mark.parametrize(
+    "case",
+    ["jsonl-0-bytes", "csv-0-bytes", "jsonl-blank-lines", "csv-blank-lines", "csv-header-only",
+     "parquet-no-rows"],
+)  # fmt: skip
+def test_an_empty_file_loads_nothing_and_says_so(
+    lens: Tradelens, tmp_path: Path, case: str, kind: str
+) -> None:
+    path = write_empty_file(tmp_path, case, kind)
+    report = ingest_one(lens, kind, path)
+    assert (report.rows, report.accepted, report.rejected, report.already_ingested) == (
+        0, 0, 0, False,
+    )  # fmt: skip
+    assert report.note == "empty file: nothing to load"
+    assert query(lens, "SELECT format, rows_read, accepted FROM raw.files") == [
+        (case.split("-")[0], 0, 0)
+    ]
+    again = ingest_one(lens, kind, path)
+    assert again.already_ingested
+    assert again.note == "already ingested: nothing changed"
+    assert table_counts(lens) == {
+        "raw.files": 1, "raw.prices": 0, "raw.decisions": 0, "raw.rejects": 0,
+    }  # fmt: skip
+
+
+def test_every_empty_file_is_the_same_content(lens: Tradelens, tmp_path: Path) -> None:
+    """A file is known by its content: a second empty file, of any name, is already ingested."""
+    ingest_one(lens, "blocked", write_empty_file(tmp_path, "jsonl-0-bytes", "blocked"))
+    assert ingest_one(
+        lens, "blocked", write_empty_file(tmp_path, "csv-0-bytes", "blocked")
+    ).already_ingested
+
+
+def test_a_file_with_rows_notes_its_first_reject(lens: Tradelens, tmp_path: Path) -> None:
+    clean = ingest_one(lens, "blocked", write_jsonl(tmp_path / "a.jsonl", [blocked_trade("b1")]))
+    assert clean.note == ""
+    bad = write_jsonl(tmp_path / "b.jsonl", [blocked_trade("b2"), blocked_trade("b3", ts="?")])
+    assert ingest_one(lens, "blocked", bad).note == "row 2: field ts: unparseable timestamp ?"
+
+
+# --- a file of another kind ------------------------------------------------------------------
+
+BLOCKED_NEEDS = "a blocked file needs ts, symbol, direction, entry_score, components, reason"
+TRADES_NEEDS = (
+    "a trades file needs ts, symbol, direction, entry_score, components, entry_ts, entry_price, qty"
+)
+PRICES_NEEDS = "a prices file needs symbol, ts, open, high, low, close, volume"
+OTHER_KIND = {
+    # (file of this kind, ingested as): the one-line refusal after the path
+    ("trades", "blocked"): f"missing field 'reason' in every record ({BLOCKED_NEEDS}): "
+                           "is this a trades file?",
+    ("blocked", "trades"): "missing fields 'entry_ts', 'entry_price', 'qty' in every record "
+                           f"({TRADES_NEEDS}): is this a blocked file?",
+    ("prices", "trades"): "missing fields 'direction', 'entry_score', 'components', 'entry_ts', "
+                          f"'entry_price', 'qty' in every record ({TRADES_NEEDS}): "
+                          "is this a prices file?",
+    ("blocked", "prices"): "missing fields 'open', 'high', 'low', 'close', 'volume' in every "
+                           f"record ({PRICES_NEEDS}): is this a blocked file?",
+}  # fmt: skip
+RECORDS_OF = {
+    "trades": [executed_trade("t1"), executed_trade("t2", qty=5.0)],
+    "blocked": [blocked_trade("b1"), blocked_trade("b2", price=None)],
+    "prices": BARS,
+}
+
+
+def assert_refused(lens: Tradelens, kind: str, path: Path, message: str) -> None:
+    """The file is refused in one line, and leaves nothing behind: no rows, no rejects."""
+    batch = lens.ingest(kind, [path], interval="5m" if kind == "prices" else None)
+    assert (batch.reports, batch.failures) == ([], [f"{path}: {message}"])
+    assert table_counts(lens) == {
+        "raw.files": 0, "raw.prices": 0, "raw.decisions": 0, "raw.rejects": 0,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("written", "ingested_as"), list(OTHER_KIND))
+def test_a_jsonl_file_of_another_kind_is_refused_as_a_whole(
+    lens: Tradelens, tmp_path: Path, written: str, ingested_as: str
+) -> None:
+    path = write_jsonl(tmp_path / f"{written}.jsonl", RECORDS_OF[written])
+    assert_refused(lens, ingested_as, path, OTHER_KIND[written, ingested_as])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet-json"])
+def test_a_csv_or_parquet_file_of_another_kind_names_the_kind_too(
+    lens: Tradelens, tmp_path: Path, fmt: str
+) -> None:
+    path = write_decisions(tmp_path / "trades", RECORDS_OF["trades"], fmt)
+    assert_refused(
+        lens, "blocked", path, f"missing column 'reason' ({BLOCKED_NEEDS}): is this a trades file?"
+    )
+
+
+def test_a_field_without_a_value_in_any_record_is_missing(lens: Tradelens, tmp_path: Path) -> None:
+    """A log writing every field of every kind, `reason` null or blank in each trade."""
+    records = [executed_trade("t1", reason=None), executed_trade("t2", reason=" ")]
+    path = write_jsonl(tmp_path / "trades.jsonl", records)
+    assert_refused(lens, "blocked", path, OTHER_KIND["trades", "blocked"])
+
+
+def test_lines_that_are_no_record_do_not_count(lens: Tradelens, tmp_path: Path) -> None:
+    """A line that is not a JSON object has no field: the records still decide."""
+    path = write_lines(tmp_path / "trades.jsonl", [executed_trade("t1"), '{"reason": "x"', "[]"])
+    assert_refused(lens, "blocked", path, OTHER_KIND["trades", "blocked"])
+
+
+def test_a_field_no_record_has_refuses_the_file_without_a_guess(
+    lens: Tradelens, tmp_path: Path
+) -> None:
+    path = write_jsonl(
+        tmp_path / "b.jsonl", [without(blocked_trade(f"b{i}"), "ts") for i in (1, 2)]
+    )
+    assert_refused(lens, "blocked", path, f"missing field 'ts' in every record ({BLOCKED_NEEDS})")
+
+
+def test_a_field_some_records_have_is_a_reject_where_missing(
+    lens: Tradelens, tmp_path: Path
+) -> None:
+    records = [executed_trade("t1"), blocked_trade("b2"), executed_trade("t3")]
+    report = ingest_one(lens, "blocked", write_jsonl(tmp_path / "mixed.jsonl", records))
+    assert (report.accepted, report.rejected) == (1, 2)
+    assert [(row, field, reason) for _, _, row, field, reason in rejects(lens)] == [
+        (1, "reason", "missing"), (3, "reason", "missing"),
+    ]  # fmt: skip
+
+
+def test_a_file_without_records_is_rejected_line_by_line(lens: Tradelens, tmp_path: Path) -> None:
+    """No record at all: nothing to say about fields, each line says what it is instead."""
+    path = write_lines(tmp_path / "blocked.jsonl", ["[1]", "oops"])
+    report = ingest_one(lens, "blocked", path)
+    assert (report.rows, report.rejected) == (2, 2)
+    assert [(row, reason) for _, _, row, _, reason in rejects(lens)] == [
+        (1, "line 1 is a JSON array, not an object"),
+        (2, "line 2 is not JSON: Expecting value at column 1"),
+    ]
+
+
+def test_the_command_refuses_a_file_of_another_kind_in_one_line(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    path = write_jsonl(tmp_path / "trades.jsonl", RECORDS_OF["trades"])
+    result = tradelens("ingest", "blocked", str(path), warehouse=warehouse)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"Error: {path}: {OTHER_KIND['trades', 'blocked']}\n"

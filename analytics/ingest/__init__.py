@@ -33,6 +33,21 @@ class IngestReport:
     already_ingested: bool = False
     first_reject: str | None = None
 
+    @property
+    def note(self) -> str:
+        """The line a person reads beside the counts.
+
+        A file without rows (0 bytes, blank lines only, a CSV header only, a Parquet file
+        without rows) is loaded as empty, not refused, whatever its format: a bot that starts a
+        new log file before writing to it should not fail a cron job or have the file
+        quarantined by the service. It is recorded like any file, so ingesting it again says
+        "already ingested" (as does any empty file: the content is what identifies a file)."""
+        if self.already_ingested:
+            return "already ingested: nothing changed"
+        if self.rows == 0:
+            return "empty file: nothing to load"
+        return self.first_reject or ""
+
 
 def parse_interval(text: str | None) -> int | None:
     """'5m', '60m', '1h', '1d' → seconds; None → infer per symbol."""

@@ -269,4 +269,4 @@ def _ingest_note(result: IngestReport) -> str | None:
         return "content already in the warehouse"
     if result.rejected:
         return f"{result.rejected} of {result.rows} rows rejected, first: {result.first_reject}"
-    return None
+    return result.note or None

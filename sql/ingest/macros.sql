@@ -27,6 +27,10 @@ CREATE OR REPLACE TEMP MACRO parse_direction(s) AS
         WHEN lower(trim(s)) IN ('short', 'sell', 'bearish', '-1', '-1.0') THEN -1
     END;
 
+-- The reject reason of a direction parse_direction does not know: the words it accepts.
+CREATE OR REPLACE TEMP MACRO unknown_direction(s) AS
+    'unknown direction ''' || s || ''': use long, short, buy, sell, bullish, bearish, 1 or -1';
+
 -- A finite number, else NULL (NaN and infinities are not values a log should carry).
 CREATE OR REPLACE TEMP MACRO parse_number(s) AS
     CASE
@@ -34,6 +38,10 @@ CREATE OR REPLACE TEMP MACRO parse_number(s) AS
     END;
 
 CREATE OR REPLACE TEMP MACRO is_blank(s) AS s IS NULL OR trim(s) = '';
+
+-- A JSON Lines line that is a record: a JSON object (false for other JSON and for non-JSON).
+CREATE OR REPLACE TEMP MACRO is_json_object(s) AS
+    coalesce(json_type(try_cast(s AS JSON)) = 'OBJECT', false);
 
 -- Components: a JSON object of finite numbers. NULL when it is not one.
 CREATE OR REPLACE TEMP MACRO parse_components(s) AS

@@ -4,7 +4,7 @@
 WITH parsed AS (
     SELECT
         row_number,
-        malformed,
+        record_problem,
         nullif(trim(decision_id), '') AS decision_id,
         parse_ts(ts) AS ts,
         nullif(trim(symbol), '') AS symbol,
@@ -42,10 +42,10 @@ checked AS (
     SELECT
         *,
         CASE
-            WHEN malformed THEN ['record', 'not a JSON object']
+            WHEN record_problem IS NOT NULL THEN ['record', record_problem]
             WHEN ts IS NULL THEN ['ts', if(is_blank(ts_text), 'missing', 'unparseable timestamp ' || ts_text)]
             WHEN symbol IS NULL THEN ['symbol', 'missing']
-            WHEN direction IS NULL THEN ['direction', if(is_blank(direction_text), 'missing', 'unknown direction ' || direction_text)]
+            WHEN direction IS NULL THEN ['direction', if(is_blank(direction_text), 'missing', unknown_direction(direction_text))]
             WHEN entry_score IS NULL THEN ['entry_score', if(is_blank(entry_score_text), 'missing', 'not a number: ' || entry_score_text)]
             WHEN parsed_components IS NULL THEN ['components', if(is_blank(components_text), 'missing', 'not a JSON object of numbers: ' || components_text)]
             WHEN NOT is_blank(notional_text) AND coalesce(notional <= 0, true) THEN ['notional', 'must be a positive number, got ' || notional_text]

@@ -3,7 +3,7 @@
 WITH parsed AS (
     SELECT
         row_number,
-        malformed,
+        record_problem,
         nullif(trim(symbol), '') AS symbol,
         parse_ts(ts) AS ts,
         parse_number(open) AS open,
@@ -35,7 +35,7 @@ FROM (
     SELECT
         *,
         CASE
-            WHEN malformed THEN ['record', 'not a JSON object']
+            WHEN record_problem IS NOT NULL THEN ['record', record_problem]
             WHEN symbol IS NULL THEN ['symbol', 'missing']
             WHEN ts IS NULL THEN ['ts', if(is_blank(ts_text), 'missing', 'unparseable timestamp ' || ts_text)]
             WHEN coalesce(open <= 0, true) THEN ['open', if(is_blank(open_text), 'missing', 'must be a positive price, got ' || open_text)]
