@@ -40,7 +40,7 @@ def run_service(lens: Tradelens, host: str, port: int) -> None:
         inbox = InboxScanner(settings)
         inbox.create_folders()
         state = ServiceState(ServiceFacts(started_at=utc_now(), interval_min=settings.interval_min))
-        metrics = ServiceMetrics()
+        metrics = ServiceMetrics(interval_min=settings.interval_min)
         with lens.session():  # creates or upgrades the warehouse
             run_log = lens.run_log()
         state.update(run_log=run_log)

@@ -1,11 +1,14 @@
 """Prometheus metrics of the service (GET /metrics), in a registry of their own.
 
 Counters count what this process did since it started (Prometheus expects resets on restart);
-the run-log gauges (`tradelens_runs_*`) carry the totals the warehouse remembers.
+the run-log gauges (`tradelens_runs_*`, the timestamps) carry what the warehouse remembers. The
+alert rules and the Grafana dashboard under deploy/ are written against these names
+(tests/test_deploy.py holds them to what /metrics exports).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -19,10 +22,15 @@ from analytics.service.inbox import PickupReport
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 CYCLE_BUCKETS_SEC = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 INGEST_KINDS = ("prices", "trades", "blocked")
+INBOX_VERDICTS = ("ingested", "quarantined")
+# a run's status (unchanged: nothing new to learn from, SPEC §14), or how a cycle ended without one
+CYCLE_OUTCOMES = ("success", "partial", "failed", "unchanged", "error", "aborted")
 
 
 class ServiceMetrics:
-    def __init__(self) -> None:
+    def __init__(self, interval_min: float | None = None) -> None:
+        """`interval_min`: the service's configured interval; when not given, the one the newest
+        `serve` run recorded in the run log is exported (known after the first cycle)."""
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.cycle_seconds = Histogram(
@@ -63,6 +71,23 @@ class ServiceMetrics:
             ["component"],
             registry=r,
         )
+        self.component_stale_cycles = Gauge(
+            "tradelens_component_stale_cycles",
+            "Cycles in a row whose run did not compute the component fresh (failed or carried "
+            "forward); 0 after a fresh computation; unchanged runs leave it as it was",
+            ["component"],
+            registry=r,
+        )
+        self.interval = Gauge(
+            "tradelens_interval_seconds",
+            "Configured time between cycle starts (interval_min), for staleness alerts",
+            registry=r,
+        )
+        self.started = Gauge(
+            "tradelens_service_start_timestamp_seconds",
+            "Unix time this service process started",
+            registry=r,
+        )
         self.last_success = Gauge(
             "tradelens_last_success_timestamp_seconds",
             "Unix time the newest successful run finished (0 if none)",
@@ -88,11 +113,23 @@ class ServiceMetrics:
         self.cycle_running = Gauge(
             "tradelens_cycle_in_progress", "1 while a cycle holds the write lock", registry=r
         )
-        for kind in INGEST_KINDS:  # zero-valued series exist from the start, as dashboards expect
+        # Zero-valued series exist from the start, as dashboards expect, and so that
+        # increase() sees a counter's first event (a series born at 1 shows no increase).
+        for kind in INGEST_KINDS:
             self.rows_ingested.labels(kind)
             self.rows_rejected.labels(kind)
+            for verdict in INBOX_VERDICTS:
+                self.inbox_files.labels(kind, verdict)
+        for outcome in CYCLE_OUTCOMES:
+            self.cycles.labels(outcome)
         for component in (*COMPONENT_NAMES, "cycle"):
             self.component_errors.labels(component)
+        for component in COMPONENT_NAMES:
+            self.component_stale_cycles.labels(component)
+        self._interval_known = interval_min is not None
+        if interval_min is not None:
+            self.interval.set(interval_min * 60)
+        self.started.set(time.time())
 
     def watch_scheduler(self, alive: Callable[[], bool]) -> None:
         self.scheduler_up.set_function(lambda: float(alive()))
@@ -110,7 +147,13 @@ class ServiceMetrics:
 
     def observe_run(self, result: RunResult) -> None:
         self.cycles.labels(result.status).inc()
+        # An unchanged run records no components: it neither resets nor extends a stale streak.
         for component in result.components:
+            streak = self.component_stale_cycles.labels(component.name)
+            if component.status == "ok":
+                streak.set(0)
+            else:
+                streak.inc()
             if component.status == "failed":
                 self.component_errors.labels(component.name).inc()
 
@@ -128,6 +171,8 @@ class ServiceMetrics:
         self.runs_succeeded.set(run_log.success_count)
         self.runs_errored.set(run_log.error_count)
         self.published_run.set(run_log.published_run_id or 0)
+        if not self._interval_known and run_log.serve_interval_min:
+            self.interval.set(run_log.serve_interval_min * 60)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
