@@ -1,8 +1,9 @@
 """A real headless browser for tests: Debian's chromium driven from the command line.
 
-`render` loads a page from disk with networking off, lets its scripts run, and returns the DOM
-after rendering, the console messages and a screenshot. `plotly_charts` reads what plotly drew
-into each chart from that DOM.
+`render` loads a page from disk (or from a service on this machine), lets its scripts run, and
+returns the DOM after rendering, the console messages and a screenshot. `plotly_charts` reads
+what plotly drew into each chart from that DOM; `read_page` reads the report's tables and the
+health panel's labelled values from a page or a DOM.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Chromium prints page console messages (log, warn, error, uncaught exceptions) as
 # `...:INFO:CONSOLE(line)] "message", source: url (line)` with --enable-logging=stderr.
 CONSOLE_LINE = re.compile(r":CONSOLE(?:\(\d+\)|:\d+)\] (.*)$")
+AXIS_TITLE = re.compile(r"^([xy])\d*title$")  # xtitle, x2title, ...: one per subplot axis
 VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
              "source", "track", "wbr"}  # fmt: skip
 
@@ -56,6 +58,7 @@ class ChartDom:
     """What plotly drew into one chart div."""
 
     main_svgs: int = 0
+    subplots: int = 0  # panels (cartesian subplots) of the figure
     traces: int = 0
     marks: int = 0  # bars, points, lines, heatmap images
     title: str = ""
@@ -81,13 +84,16 @@ class _ChartParser(HTMLParser):
         if chart is not None:
             found = self.charts[chart]
             found.main_svgs += tag == "svg" and "main-svg" in classes
+            found.subplots += tag == "g" and "subplot" in classes
             found.traces += tag == "g" and bool(classes & {"trace", "hm"})  # hm: a heatmap
             found.marks += (
                 tag == "path" and ("point" in parent or bool(classes & {"point", "js-line"}))
             ) or (tag == "image" and "hm" in parent)
-            for text_class in ("gtitle", "xtitle", "ytitle"):
-                if tag == "text" and text_class in classes:
-                    role = text_class
+            if tag == "text":
+                for text_class in classes:
+                    axis = AXIS_TITLE.match(text_class)
+                    if text_class == "gtitle" or axis:
+                        role = f"{axis.group(1)}title" if axis else text_class
         if tag not in VOID_TAGS:
             self.stack.append((tag, chart, role, classes))
 
@@ -108,3 +114,80 @@ def plotly_charts(dom: str) -> dict[str, ChartDom]:
     parser = _ChartParser()
     parser.feed(dom)
     return parser.charts
+
+
+# --- the report's tables and the health panel, read from a page or a rendered DOM -----------
+
+
+@dataclass
+class Page:
+    """Tables by their `data-kind` or `data-rows` attribute (header, then rows of cell texts),
+    the health panel's labelled values, and the elements that carry a /health field."""
+
+    tables: dict[str, list[list[str]]] = field(default_factory=dict)
+    facts: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # attrs + "text"
+
+
+class _PageParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = Page()
+        self.table: list[list[str]] | None = None
+        self.cell: list[str] | None = None
+        self.label: list[str] | None = None
+        self.value: list[str] | None = None
+        self.last_label = ""
+        self.open_fields: list[tuple[str, dict[str, str], list[str]]] = []  # tag, attrs, text
+        self.hidden: list[str] = []  # open tags of an element marked hidden, and inside it
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if (self.hidden or "hidden" in a) and tag not in VOID_TAGS:
+            self.hidden.append(tag)  # what a person does not see is not read either
+        if tag == "table" and ("data-kind" in a or "data-rows" in a):
+            self.table = self.page.tables.setdefault(a.get("data-kind") or a["data-rows"], [])
+        elif tag == "tr" and self.table is not None:
+            self.table.append([])
+        elif tag in ("td", "th") and self.table is not None:
+            self.cell = []
+        elif tag == "dt":
+            self.label = []
+        elif tag == "dd":
+            self.value = []
+        if "data-field" in a and tag not in VOID_TAGS:
+            self.open_fields.append((tag, a, []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.hidden and self.hidden[-1] == tag:
+            self.hidden.pop()
+        if tag in ("td", "th") and self.cell is not None and self.table:
+            self.table[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "table":
+            self.table = None
+        elif tag == "dt" and self.label is not None:
+            self.last_label, self.label = "".join(self.label).strip(), None
+        elif tag == "dd" and self.value is not None:
+            self.page.facts[self.last_label] = " ".join("".join(self.value).split())
+            self.value = None
+        if self.open_fields and self.open_fields[-1][0] == tag:
+            _, a, text = self.open_fields.pop()
+            self.page.fields.setdefault(a["data-field"], []).append(
+                {**a, "text": " ".join("".join(text).split())}
+            )
+
+    def handle_data(self, data: str) -> None:
+        if self.hidden:
+            return
+        for text in (self.cell, self.label, self.value):
+            if text is not None:
+                text.append(data)
+        for _, _, text in self.open_fields:
+            text.append(data)
+
+
+def read_page(dom: str) -> Page:
+    parser = _PageParser()
+    parser.feed(dom)
+    return parser.page

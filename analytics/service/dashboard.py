@@ -1,35 +1,28 @@
-"""The page served at GET /: the outputs layer's HTML report with the health panel on top,
-rendered once after each cycle (read-only, with the write lock released) and served from memory."""
+"""The page served at GET /: the outputs layer's HTML report with the live health panel on top,
+rendered once after each cycle (read-only, with the write lock released) and served from memory.
+The panel refreshes itself from /health while the page is open, so its figures never freeze."""
 
 from __future__ import annotations
 
-import html
-import json
 import logging
 from typing import Any
 
 from analytics.context import Tradelens
+from analytics.errors import one_line
+from analytics.outputs.report import health_page
 
 log = logging.getLogger("tradelens.service.dashboard")
 
 
 def render_dashboard(lens: Tradelens, health: dict[str, Any]) -> str:
-    """The report with the health panel on top, else (if it fails) a plain health page."""
+    """The report with the health panel on top, else (if it fails) the health panel alone."""
     try:
         return lens.report(health=health)
     except Exception as exc:
         log.exception("dashboard rendering failed; serving the health page instead")
-        return placeholder_page(health, f"the report could not be rendered: {exc}")
+        return placeholder_page(health, f"the report could not be rendered: {one_line(exc)}")
 
 
 def placeholder_page(health: dict[str, Any], note: str) -> str:
-    """A self-contained page with the health JSON, before the first cycle or without a report."""
-    state = "healthy" if health.get("healthy") else "unhealthy"
-    body = html.escape(json.dumps(health, indent=2, default=str))
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>tradelens</title>"
-        "<style>body{font-family:system-ui,sans-serif;margin:2rem}"
-        "pre{background:#f5f5f5;padding:1rem}</style></head><body>"
-        f"<h1>tradelens service: {state}</h1><p>{html.escape(note)}</p>"
-        f"<pre>{body}</pre></body></html>"
-    )
+    """The live health panel and a note, before the first cycle or without a report."""
+    return health_page(health, note)

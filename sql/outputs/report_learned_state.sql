@@ -1,4 +1,5 @@
--- What a version learned, for the report: one row per weight, multiplier and timing setting.
+-- What a version learned, for the report: one row per weight, multiplier and timing setting,
+-- with the reality check's figures (SPEC §13) and the note saying why it moved or not.
 -- reads: history.learned_state
 SELECT
     kind,
@@ -9,6 +10,10 @@ SELECT
     n,
     significant,
     applied,
+    p_value,
+    gain,
+    gain_lo,
+    gain_hi,
     score_lo,
     score_hi,
     note
