@@ -64,6 +64,10 @@ def publish(warehouse: Warehouse, publication: Publication, run_id: int) -> int:
     in_scope = "t.kind = $kind" if publication.kind is not None else "true"
     params = {"run_id": run_id} | ({"kind": publication.kind} if publication.kind else {})
     current = f"SELECT {columns} FROM versions.{table} AS t WHERE t.valid_to IS NULL"
+    if publication.scope is Scope.LISTED:  # compared with the listed keys' rows only
+        current += (
+            f" AND EXISTS (SELECT 1 FROM {identifier(publication.source)} AS c WHERE {same_key})"
+        )
     warehouse.temp_table(
         "publication_changed",
         f"SELECT {columns} FROM {identifier(publication.source)} "

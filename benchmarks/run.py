@@ -11,8 +11,9 @@ Stages, each in its own process so its peak memory (max RSS) is its own:
   timing     the timing-grid component alone (`Tradelens.run(only=...)`), full recompute,
              without the bootstrap of its recommendation
   full       every component, the reality check included (a full recompute: --full)
-  incremental after 1% new decisions and one hour of new bars, the default (incremental) run;
-             with the rows it adds to history.* against the rows of one whole version
+  incremental hourly cycles of 1% new decisions and one hour of new bars, the default
+             (incremental) run: the first cycle after settings that stood still (each cycle
+             listed), with the rows it adds to history.* against the rows of one whole version
   unchanged  the same run again with nothing new: recorded `unchanged`, nothing published
   evaluate   the walk-forward evaluation with daily boundaries over the whole span
   pandas     the timing grid done the straightforward way: a pandas loop over a subset of
@@ -341,6 +342,14 @@ def _run_components(
     replayed = f"{reuse.get('outcomes_replayed', 0):,} outcomes replayed, "
     replayed += f"{reuse.get('outcomes_reused', 0):,} reused"
     notes = f"{result.status}: {parts}; {replayed}"
+    moved = [
+        what for what, fact in (
+            ("weights moved: weight grid re-scored", reuse.get("weight_statistics") not in
+             (None, "updated", "full")),
+            ("timing moved: every decision replayed at the new setting",
+             reuse.get("moments_new_to_store", 0) and not reuse.get("full_recompute")),
+        ) if fact
+    ]  # fmt: skip
     if result.status == "unchanged":
         notes = f"unchanged: version {result.same_as} stays latest, nothing published"
     stored = reuse.get("rows_stored")
@@ -351,7 +360,7 @@ def _run_components(
                       "learned_state")
         )  # fmt: skip
         notes += f"; {stored:,} rows stored of a {whole:,}-row version ({stored / whole:.2%})"
-    return {"seconds": seconds, "cpu_seconds": cpu, "notes": notes}
+    return {"seconds": seconds, "cpu_seconds": cpu, "notes": notes, "moved": ", ".join(moved)}
 
 
 def stage_timing(args) -> dict:
@@ -372,10 +381,40 @@ def stage_spark_full(args) -> dict:
     return _run_components(args, _all_components(), engine="spark")
 
 
+INCREMENTAL_CYCLES = 3  # hourly cycles measured; the first may follow a step of the full run
+
+
 def stage_incremental(args) -> dict:
-    """1% new decisions over the last day and one new hour of bars, then a default run."""
+    """Hourly cycles, each after 1% new decisions over the last day and one new hour of bars:
+    the default (incremental) run. A cycle after a run that moved the weights re-scores the
+    whole weight grid (its cells moved), and one after a timing step replays every decision at
+    the new setting: the figure is the first cycle after settings that stood still, and every
+    cycle is listed."""
     rng = np.random.default_rng(args.seed + 1)
+    cycles = [_hourly_cycle(args, rng) for _ in range(INCREMENTAL_CYCLES)]
+    steady = next((c for c in cycles if not c["moved"]), cycles[-1])
+    listed = "; ".join(
+        f"cycle {i}: {c['seconds']:.2f}s" + (f" ({c['moved']})" if c["moved"] else "")
+        for i, c in enumerate(cycles, 1)
+    )
+    return steady | {"notes": f"{steady['notes']}; {listed}", "cycles": cycles}
+
+
+def _hourly_cycle(args, rng) -> dict:
     lens = _lens(args)
+    new = _write_new_hour(args, rng, lens)
+    with lens.session():
+        t0 = time.monotonic()
+        for kind, path in new.items():
+            _ingest(lens, kind, path, interval="1m")
+        ingest_sec = time.monotonic() - t0
+    figures = _run_components(args, _all_components(), full=False)
+    figures["notes"] = f"new inputs ingested in {ingest_sec:.1f}s; " + figures["notes"]
+    return figures
+
+
+def _write_new_hour(args, rng, lens) -> dict[str, Path]:
+    """The next hour of bars of every symbol, and 1% new decisions over the last day."""
     last = pl.DataFrame(
         lens.rows(
             "SELECT symbol, max(ts) AS ts, arg_max(close, ts) AS close FROM raw.prices GROUP BY 1"
@@ -408,18 +447,11 @@ def stage_incremental(args) -> dict:
         args.symbols,
         day_start,
         86_400_000_000,
-        f"n{time.time_ns()}_",  # fresh ids each time the stage runs
+        f"n{time.time_ns()}_",  # fresh ids each cycle
     )
     trades.write_parquet(new["trades"])
     blocked.write_parquet(new["blocked"])
-    with lens.session():
-        t0 = time.monotonic()
-        for kind, path in new.items():
-            _ingest(lens, kind, path, interval="1m")
-        ingest_sec = time.monotonic() - t0
-    figures = _run_components(args, _all_components(), full=False)
-    figures["notes"] = f"new inputs ingested in {ingest_sec:.1f}s; " + figures["notes"]
-    return figures
+    return new
 
 
 def stage_unchanged(args) -> dict:

@@ -163,7 +163,7 @@ def test_upgrade_to_0005_keys_stored_decisions_and_their_outcomes(tmp_path: Path
                 "TIMESTAMP '2025-01-01 01:00', 'ok', 0.5, 'k', 1)",
                 [decision_id],
             )
-    migrate(path)
+    migrate(path, "0005")
     with connect_any(path) as con:
         keys = con.execute("SELECT decision_id, decision_key FROM raw.decisions").fetchall()
         stored = con.execute(
@@ -171,3 +171,32 @@ def test_upgrade_to_0005_keys_stored_decisions_and_their_outcomes(tmp_path: Path
         ).fetchall()
     assert sorted(keys) == [("a", 0), ("b", 1), ("c", 2)]  # numbered in decision_id order
     assert stored == [("b", 1)]
+
+
+def test_0008_keeps_stored_outcomes_without_the_decisions_columns(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    migrate(path, "0007")
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "INSERT INTO raw.decisions (decision_id, kind, ts, symbol, direction, entry_score, "
+            "components, content_hash, file_id, row_number, decision_key) VALUES "
+            "('b', 'blocked', TIMESTAMP '2025-01-01', 'X', 1, 0.5, MAP {}, 'h', 'f', 1, 7)"
+        )
+        con.execute(
+            "INSERT INTO state.scenario_outcomes (decision_id, kind, symbol, entry_delay_min, "
+            "hold_min, entry_t, exit_t, status, pnl, weight, inputs_key, computed_run, "
+            "decision_key) VALUES ('b', 'blocked', 'X', 0, 60, TIMESTAMP '2025-01-01', "
+            "TIMESTAMP '2025-01-01 01:00', 'ok', 2.5, 0.5, 'k', 1, 7)"
+        )
+    migrate(path)
+    with connect_any(path) as con:
+        columns = [r[0] for r in con.execute("DESCRIBE state.scenario_outcomes").fetchall()]
+        stored = con.execute("SELECT decision_key, pnl FROM state.scenario_outcomes").fetchall()
+    assert "decision_id" not in columns and "symbol" not in columns
+    assert stored == [(7, 2.5)]
+    migrate(path, "0007")  # and back: the columns come from the decision
+    with connect_any(path) as con:
+        back = con.execute(
+            "SELECT decision_id, symbol, decision_key FROM state.scenario_outcomes"
+        ).fetchall()
+    assert back == [("b", "X", 7)]

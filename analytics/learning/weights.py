@@ -24,6 +24,9 @@ from analytics.warehouse import load_sql
 GRID = KIND = "weight"
 CURRENT = "current"  # the cell of the weights as they are (every variation 0)
 POPULATION = "population"  # every decision the grid considers, taken or not (the evidence)
+WEIGHTS_MOVED = "rebuilt: the weights moved"
+# Rebuilds that are no news to the user (run facts only); any other is a note of the run.
+QUIET_REBUILDS = (None, "full", "none stored yet", WEIGHTS_MOVED)
 
 
 def signals_seen(engine: Engine) -> list[str]:
@@ -76,13 +79,23 @@ def weight_stats(run: RunContext, cells: pl.DataFrame, signals: list[str]) -> tu
     names = dict(zip(cells["cell_id"].to_list(), cells["key"].to_list(), strict=True)) | {
         -1: POPULATION
     }
+    if why is not None and _only_weights_moved(stored.params, params):
+        why = WEIGHTS_MOVED
     if why is None:
         changed_stats = engine.frame(load_sql("learning/weight_cell_days_changed"), query)
         stats = merge(stored.stats, _keyed(changed_stats, names))
     else:
         stats = merge(_keyed(engine.frame(load_sql("learning/weight_cell_days"), query), names))
-    rebuilt = None if why in ("full", "none stored yet") else why
-    return stats, params, rebuilt
+    return stats, params, why
+
+
+def _only_weights_moved(stored: dict | None, params: dict) -> bool:
+    """The expected rebuild (a step moved the weights, so every cell moved), not an anomaly."""
+    if not stored or stored.get("weights") == params["weights"]:
+        return False
+    return {k: v for k, v in stored.items() if k != "weights"} == {
+        k: v for k, v in params.items() if k != "weights"
+    }
 
 
 def _keyed(stats: pl.DataFrame, names: dict[int, str]) -> pl.DataFrame:
@@ -134,14 +147,12 @@ class WeightGridComponent:
     produces = ("weight_cells",)
     publishes = ("weight_grid",)
     learns = KIND
-    queries = (
-        "learning/signals_seen", "learning/weight_cell_days", "learning/weight_cell_days_changed",
-    )  # fmt: skip
+    queries = ("learning/weight_cell_days", "learning/weight_cell_days_changed")
 
     def compute(self, run: RunContext) -> ComponentResult:
-        signals = signals_seen(run.engine)
+        signals = list(run.before.weights)  # every signal seen (pipeline.py), sorted
         cells = weight_cells(signals, run.before.weights, run.settings.weight_variations)
-        stats, params, rebuilt = weight_stats(run, cells, signals)
+        stats, params, why = weight_stats(run, cells, signals)
         published, learned, evaluated = learn_weights(
             run, stats, cells, since(run.last_evaluations, KIND)
         )
@@ -155,5 +166,6 @@ class WeightGridComponent:
             tables={"weight_grid": FrameRows(published)},
             learned=learned_frame(learned),
             saves=(save,),
-            notes=[f"weight statistics {rebuilt}"] if rebuilt else [],
+            facts={"weight_statistics": why or "updated"},
+            notes=[f"weight statistics {why}"] if why not in QUIET_REBUILDS else [],
         )

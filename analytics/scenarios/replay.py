@@ -3,6 +3,8 @@ moment (entry delay, hold), as one set-based ASOF query (sql/scenarios/outcomes.
 
 from __future__ import annotations
 
+import polars as pl
+
 from analytics.config import Settings
 from analytics.engines import Engine
 from analytics.warehouse import Warehouse, load_sql
@@ -33,14 +35,16 @@ def prepare_run_inputs(warehouse: Warehouse, engine: Engine, settings: Settings)
     """run_decisions (with notional, weight, realized outcome) in the warehouse, which owns the
     decisions and their keys; shared with the engine with the bars, which it reads as
     `scenario_bars` and summarises as `scenario_horizons`."""
-    warehouse.temp_table(
-        "run_decisions",
-        load_sql("scenarios/decisions"),
-        {
-            "default_notional": settings.default_notional,
-            "counterfactual_weight": settings.counterfactual_weight,
-        },
+    warehouse.load_frame(
+        "run_decision_settings",
+        pl.DataFrame(
+            {
+                "default_notional": [float(settings.default_notional)],
+                "counterfactual_weight": [float(settings.counterfactual_weight)],
+            }
+        ),
     )
+    warehouse.temp_view("run_decisions", load_sql("scenarios/decisions"))
     for name in RUN_INPUTS:
         engine.share(name)
     engine.view("scenario_bars", load_sql("scenarios/bars"))

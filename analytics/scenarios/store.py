@@ -61,6 +61,7 @@ class StoreStats:
     replayed: int
     full: bool
     basis_run: int | None
+    new_moments: int  # moments the store did not hold: every decision replayed at each
 
 
 def run_cells(settings: Settings, current_timing: tuple[float, float]) -> list[ScenarioCell]:
@@ -121,20 +122,26 @@ def compute_run_outcomes(
     if not full:  # what the replays replace, read now: the store is rewritten at publication
         warehouse.temp_table("replaced_outcomes", load_sql("scenarios/replaced_outcomes"))
     # run_outcomes holds every decision at every moment: what was not replayed was reused
-    replayed = engine.frame("SELECT count(*) AS n FROM run_replayed")["n"][0]
+    replayed = engine.frame(
+        "SELECT (SELECT count(*) FROM replayed_new) + (SELECT count(*) FROM replayed_changed) AS n"
+    )["n"][0]
     outcomes = warehouse.value("SELECT count(*) FROM run_decisions") * n_moments
-    return StoreStats(reused=outcomes - replayed, replayed=replayed, full=full, basis_run=basis_run)
+    return StoreStats(
+        reused=outcomes - replayed, replayed=replayed, full=full, basis_run=basis_run,
+        new_moments=n_new,
+    )  # fmt: skip
 
 
 def _plan_reuse(
     warehouse: Warehouse, cells: list[ScenarioCell], key: str, files_seen_at: object
 ) -> None:
     """Tables `run_cells`, `run_moments`, `changed_bars`, `stale_outcomes`, `known_moments`,
-    `replay_decisions` and views `stored_outcomes`, `cache_valid` on the warehouse. Key ''
-    (a full recompute) matches no stored outcome.
+    `replay_decisions` and view `cache_valid` on the warehouse. Key '' (a full recompute)
+    knows no stored outcome.
 
-    A decision is replayed at every moment unless the store holds a valid outcome of it at
-    each moment the store knows; moments it never held are replayed for everyone."""
+    A decision is replayed at every moment if it is new, pending or touched by a changed bar;
+    moments the store never held are replayed for everyone. Each step reads what changed (new
+    keys, pending outcomes, bars of new files), never the whole store against the decisions."""
     warehouse.load_frame(
         "run_cells",
         pl.DataFrame(
@@ -151,7 +158,6 @@ def _plan_reuse(
         "changed_bars", load_sql("scenarios/changed_bars"), {"files_seen_at": files_seen_at}
     )
     warehouse.temp_table("stale_outcomes", load_sql("scenarios/stale_outcomes"))
-    warehouse.temp_view("stored_outcomes", load_sql("scenarios/stored_outcomes"))
     warehouse.temp_table("known_moments", load_sql("scenarios/known_moments"))
     warehouse.temp_table("replay_decisions", load_sql("scenarios/replay_decisions"))
     warehouse.temp_view("cache_valid", load_sql("scenarios/cache_valid"))
@@ -181,15 +187,15 @@ class ScenarioOutcomes:
     produces = (
         "run_cells", "run_moments", "run_outcomes", "run_replayed",
         # planning (warehouse side) and the replay's own tables
-        "run_inputs_key", "run_files_seen", "changed_bars", "stale_outcomes", "stored_outcomes",
-        "known_moments", "replay_decisions", "cache_valid", "scenario_decisions",
-        "scenario_moments", "replayed_new", "replayed_changed", "replaced_outcomes",
+        "run_inputs_key", "run_files_seen", "changed_bars", "stale_outcomes", "known_moments",
+        "replay_decisions", "cache_valid", "scenario_decisions", "scenario_moments",
+        "replayed_new", "replayed_changed", "replaced_outcomes",
     )  # fmt: skip
     publishes = ()
     learns = None
     queries = (
         "scenarios/run_moments", "scenarios/files_seen", "scenarios/changed_bars",
-        "scenarios/stale_outcomes", "scenarios/stored_outcomes", "scenarios/known_moments",
+        "scenarios/stale_outcomes", "scenarios/known_moments",
         "scenarios/replay_decisions", "scenarios/cache_valid", "scenarios/outcomes",
         "scenarios/run_replayed", "scenarios/run_outcomes", "scenarios/replaced_outcomes",
         "scenarios/prune_outcome_store", "scenarios/save_outcome_store",
@@ -207,5 +213,6 @@ class ScenarioOutcomes:
             "outcomes_reused": stats.reused,
             "outcomes_replayed": stats.replayed,
             "full_recompute": stats.full,
+            "moments_new_to_store": stats.new_moments,
         }
         return ComponentResult(saves=(save,), facts=facts, product=stats)

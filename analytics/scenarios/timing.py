@@ -65,10 +65,11 @@ def _keyed(stats: pl.DataFrame, moments: pl.DataFrame) -> pl.DataFrame:
 
 
 def _stored_outcomes(run: RunContext) -> int:
-    """Outcomes the store holds at this run's timing moments (what stored statistics count)."""
+    """Outcomes the store holds at this run's known timing moments (what stored statistics
+    count): one per stored decision at each (sql/scenarios/known_moments.sql), and the store
+    holds every decision key from 0 up to its greatest."""
     return run.warehouse.value(
-        "SELECT count(*) FROM state.scenario_outcomes AS o JOIN run_moments AS m "
-        "ON m.entry_delay_min = o.entry_delay_min AND m.hold_min = o.hold_min "
-        "WHERE (m.in_timing_grid OR m.is_current_timing) "
-        "AND o.inputs_key = (SELECT inputs_key FROM run_inputs_key)"
+        "SELECT (SELECT count(*) FROM run_moments SEMI JOIN known_moments USING (moment_id) "
+        "WHERE in_timing_grid OR is_current_timing) "
+        "* (SELECT coalesce(max(decision_key), -1) + 1 FROM state.scenario_outcomes)"
     )

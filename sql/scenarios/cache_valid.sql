@@ -1,12 +1,12 @@
--- Stored outcomes this run can reuse (a view over the store): same settings, a moment this
--- run needs, and a decision not replayed this run; with the columns, in the order, of a
--- replayed outcome (sql/scenarios/outcomes.sql). Loaded decisions are never removed, so every
--- stored decision is still loaded.
--- reads: stored_outcomes, replay_decisions
+-- Stored outcomes this run reuses (a view over the store, never a copy): at a known moment, of
+-- a decision not replayed this run; with the columns, in the order, of a replayed outcome
+-- (sql/scenarios/outcomes.sql). The store holds only this run's settings whenever it knows a
+-- moment (a change of settings is a full recompute, which empties it).
+-- reads: state.scenario_outcomes, run_moments, known_moments, replay_decisions
 SELECT
     o.decision_key,
     o.kind,
-    o.moment_id,
+    m.moment_id,
     o.entry_delay_min,
     o.hold_min,
     o.weight,
@@ -19,6 +19,10 @@ SELECT
     o.pnl,
     o.entry_bar_at,
     o.exit_bar_at
-FROM stored_outcomes AS o
+FROM state.scenario_outcomes AS o
+JOIN run_moments AS m
+    ON m.entry_delay_min = o.entry_delay_min
+    AND m.hold_min = o.hold_min
+SEMI JOIN known_moments AS k USING (moment_id)
 ANTI JOIN replay_decisions AS r
-    USING (decision_key)
+    ON r.decision_key = o.decision_key

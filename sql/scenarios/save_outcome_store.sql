@@ -1,12 +1,10 @@
 -- Bring state.scenario_outcomes to this run's outcomes (inside the publishing transaction,
 -- once the outcomes this run replaces are gone): add what this run recomputed, in one insert;
 -- record the cells and what the store has seen. A script.
--- reads: run_replayed, run_decisions, run_moments, run_files_seen
-INSERT INTO state.scenario_outcomes
+-- reads: run_replayed, run_moments, run_files_seen
+INSERT INTO state.scenario_outcomes BY NAME
 SELECT
-    d.decision_id,
     r.kind,
-    d.symbol,
     m.entry_delay_min,
     m.hold_min,
     r.entry_t,
@@ -19,11 +17,10 @@ SELECT
     r.ret,
     r.pnl,
     r.weight,
-    $inputs_key,
-    $run_id,
+    $inputs_key AS inputs_key,
+    $run_id AS computed_run,
     r.decision_key
 FROM run_replayed AS r
-JOIN run_decisions AS d USING (decision_key)
 JOIN run_moments AS m USING (moment_id);
 
 DELETE FROM state.scenario_cells;
