@@ -237,6 +237,9 @@ def stored(warehouse: Warehouse, grid: str) -> Stored:
     return Stored(conform(frame) if frame.height else empty(), basis[0], json.loads(basis[1]))
 
 
+OTHER_SETTINGS = "computed under other settings"
+
+
 def reusable(store: Stored, store_basis: int | None, params: dict, full: bool) -> str | None:
     """Why stored statistics cannot be updated by this run's changes (None: they can)."""
     if full:
@@ -249,7 +252,7 @@ def reusable(store: Stored, store_basis: int | None, params: dict, full: bool) -
             "rebuilt from the store"
         )
     if store.params != params:
-        return "computed under other settings"
+        return OTHER_SETTINGS
     return None
 
 

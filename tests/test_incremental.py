@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from analytics.config import settings_from_mapping
 from analytics.context import Tradelens
+from analytics.learning.weights import WEIGHTS_MOVED
 from analytics.sample_data import write_sample_data
 
 SETTINGS = settings_from_mapping(
@@ -72,9 +73,9 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> list[list[tuple[str, Pa
     ]
 
 
-def _run_sequence(path: Path, batches, full: bool) -> list[dict]:
+def _run_sequence(path: Path, batches, full: bool, settings=SETTINGS) -> list[dict]:
     snapshots = []
-    lens = Tradelens(path, SETTINGS)
+    lens = Tradelens(path, settings)
     with lens.session():
         for batch in batches:
             for kind, file in batch:
@@ -122,6 +123,27 @@ def test_incremental_runs_equal_full_runs(batches, tmp_path: Path, migrated_temp
     # the late correction of three first-day bars replays only what they touch
     last = incremental[-1]["watermark"]
     assert 0 < last["outcomes_replayed"] < last["outcomes_reused"]
+
+
+def test_weights_that_moved_re_score_what_flips_and_equal_a_full_rebuild(
+    batches, tmp_path: Path, migrated_template: Path
+):
+    """Steps without the significance guard move the weights every run; each run after one
+    re-scores only the decisions whose take flips, and publishes what a rebuild does."""
+    moving = settings_from_mapping({**_mapping(SETTINGS), "require_significance": False})
+    incremental_wh, full_wh = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
+    shutil.copy(migrated_template, incremental_wh)
+    shutil.copy(migrated_template, full_wh)
+    incremental = _run_sequence(incremental_wh, batches, False, moving)
+    full = _run_sequence(full_wh, batches, True, moving)
+    for step, (inc, ful) in enumerate(zip(incremental, full, strict=True)):
+        for view in COMPARED:
+            _assert_same(inc[view], ful[view], f"step {step}: {view}")
+    how = [s["watermark"]["weight_statistics"] for s in incremental[1:]]
+    assert WEIGHTS_MOVED in how, how
+    moved = [s for s in incremental if s["watermark"]["weight_statistics"] == WEIGHTS_MOVED]
+    weights = moved[0]["latest.learned_state"].filter(pl.col("kind") == "weight")
+    assert weights["applied"].any()  # (and the run before had stepped them)
 
 
 def test_config_change_recomputes_everything(batches, warehouse: Path):

@@ -35,7 +35,7 @@ from analytics.learning.timing import KIND as TIMING
 from analytics.learning.timing import grid_moments, learn_timing, with_all_population
 from analytics.learning.update import objectives_equal
 from analytics.learning.weights import KIND as WEIGHT
-from analytics.learning.weights import POPULATION, learn_weights, weight_cells
+from analytics.learning.weights import POPULATION, learn_weights, load_cells, weight_cells
 from analytics.scenarios.replay import prepare_run_inputs, replay
 from analytics.scenarios.store import compute_run_outcomes, run_cells
 from analytics.scenarios.timing import KINDS, timing_key
@@ -164,16 +164,30 @@ class Events:
     goes back, so each call adds only the boundaries since the last one)."""
 
     def __init__(self, frame: pl.DataFrame) -> None:
-        self.by_boundary = frame.partition_by("k", as_dict=True, include_key=False)
+        self.streams = [_by_boundary(frame)]
         self.k, self.stats = -1, empty()
 
     def at(self, k: int) -> pl.DataFrame:
-        parts = [self.by_boundary[(j,)] for j in range(self.k + 1, k + 1)
-                 if (j,) in self.by_boundary]  # fmt: skip
+        parts = [stream[(j,)] for stream in self.streams for j in range(self.k + 1, k + 1)
+                 if (j,) in stream]  # fmt: skip
         if parts:
             self.stats = merge(self.stats, *parts)
         self.k = k
         return self.stats
+
+    def moved(self, changes: pl.DataFrame) -> Events:
+        """These events and `changes` (events that add to them, at any boundary): what was
+        summed so far takes the changes up to the same boundary at once."""
+        stream = _by_boundary(changes)
+        done = [stream[(j,)] for j in range(self.k + 1) if (j,) in stream]
+        self.streams.append(stream)
+        if done:
+            self.stats = merge(self.stats, *done)
+        return self
+
+
+def _by_boundary(frame: pl.DataFrame) -> dict:
+    return frame.partition_by("k", as_dict=True, include_key=False)
 
 
 class WalkForward:
@@ -315,23 +329,32 @@ class WalkForward:
         self.moments[moment] = moment_id
 
     def _weight_stats(self, k: int, run: RunContext) -> pl.DataFrame:
-        weights = tuple(run.before.weights.get(s, self.initial.weights[s]) for s in self.signals)
-        if self.weight_events is None or self.weight_events[0] != weights:
-            self.weight_events = (weights, self._weight_event_stream(dict(zip(
-                self.signals, weights, strict=True))))  # fmt: skip
+        """The weight grid's statistics at boundary k under the weights of S_(k−1): the event
+        stream of the first weights, then, at each step, the events of what flips."""
+        weights = {s: run.before.weights.get(s, self.initial.weights[s]) for s in self.signals}
+        if self.weight_events is None:
+            self.weight_events = (weights, Events(self._weight_event_stream(weights)))
+        elif self.weight_events[0] != weights:
+            old, events = self.weight_events
+            self.weight_events = (weights, events.moved(self._weight_event_stream(weights, old)))
         return self.weight_events[1].at(k)
 
-    def _weight_event_stream(self, weights: dict[str, float]) -> Events:
+    def _weight_event_stream(
+        self, weights: dict[str, float], before: dict[str, float] | None = None
+    ) -> pl.DataFrame:
         cells = weight_cells(self.signals, weights, self.settings.weight_variations)
-        self.engine.load("weight_cells", cells.select("cell_id", "weights"))
+        old = None if before is None else weight_cells(
+            self.signals, before, self.settings.weight_variations)  # fmt: skip
+        load_cells(self.engine, cells, old)
         frame = self.engine.frame(
             load_sql("evaluation/weight_events"),
             {"components": self.signals, "score_threshold": self.settings.score_threshold,
-             "score_block_reasons": list(self.settings.score_block_reasons)},
+             "score_block_reasons": list(self.settings.score_block_reasons),
+             "with_population": before is None},
         )  # fmt: skip
         names = {0: POPULATION} | {c + 1: key for c, key in zip(cells["cell_id"], cells["key"],
                                                                   strict=True)}  # fmt: skip
-        return Events(_keyed_by(frame, names))
+        return _keyed_by(frame, names)
 
     def _edges_at(self, t: datetime) -> list[float] | None:
         if self.settings.score_buckets:

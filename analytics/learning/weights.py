@@ -1,9 +1,9 @@
 """Weight variation grid (SPEC §8): each signal's weight varied, which decisions each variation
 takes, and the gradual update of every weight.
 
-The grid's statistics are kept between runs while the weights stand still (its cells depend on
-them): a run then re-scores only the decisions it replayed. When the weights, the signals or
-the threshold change, every decision is scored again.
+The grid's statistics are kept between runs (its cells depend on the weights): a run re-scores
+the decisions it replayed and, when a step moved the weights, the decisions whose take flips.
+When the signals, the variations or the threshold change, every decision is scored again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from analytics.warehouse import load_sql
 GRID = KIND = "weight"
 CURRENT = "current"  # the cell of the weights as they are (every variation 0)
 POPULATION = "population"  # every decision the grid considers, taken or not (the evidence)
-WEIGHTS_MOVED = "rebuilt: the weights moved"
+WEIGHTS_MOVED = "re-scored where the take flips: the weights moved"
 # Rebuilds that are no news to the user (run facts only); any other is a note of the run.
 QUIET_REBUILDS = (None, "full", "none stored yet", WEIGHTS_MOVED)
 
@@ -58,7 +58,12 @@ def weight_cells(signals: list[str], weights: dict[str, float], variations) -> p
 
 def weight_stats(run: RunContext, cells: pl.DataFrame, signals: list[str]) -> tuple:
     """The grid's statistics (keyed by cell key), the parameters they were computed under, and
-    why stored ones were rebuilt (if they were)."""
+    why stored ones were rebuilt (if they were).
+
+    Stored statistics are updated by the decisions the run replayed; when the weights moved
+    (a step), by those changes under the old weights plus the decisions whose take flips from
+    the old weights to the new (sql/learning/weight_cell_days.sql). Exact sums make either
+    path equal to a rebuild from every decision."""
     settings, engine = run.settings, run.engine
     params = {
         "weights": run.before.weights,
@@ -67,7 +72,6 @@ def weight_stats(run: RunContext, cells: pl.DataFrame, signals: list[str]) -> tu
         "score_block_reasons": list(settings.score_block_reasons),
         "variations": list(settings.weight_variations),
     }
-    engine.load("weight_cells", cells.select("cell_id", "weights"))
     query = {
         "components": signals,
         "score_block_reasons": list(settings.score_block_reasons),
@@ -79,18 +83,41 @@ def weight_stats(run: RunContext, cells: pl.DataFrame, signals: list[str]) -> tu
     names = dict(zip(cells["cell_id"].to_list(), cells["key"].to_list(), strict=True)) | {
         -1: POPULATION
     }
-    if why is not None and _only_weights_moved(stored.params, params):
+    if why == cell_stats.OTHER_SETTINGS and _only_weights_moved(stored.params, params):
         why = WEIGHTS_MOVED
     if why is None:
-        changed_stats = engine.frame(load_sql("learning/weight_cell_days_changed"), query)
-        stats = merge(stored.stats, _keyed(changed_stats, names))
+        load_cells(engine, cells)
+        changed = engine.frame(load_sql("learning/weight_cell_days_changed"), query)
+        return merge(stored.stats, _keyed(changed, names)), params, why
+    if why == WEIGHTS_MOVED:
+        before = weight_cells(signals, stored.params["weights"], settings.weight_variations)
+        load_cells(engine, before)
+        changed = engine.frame(load_sql("learning/weight_cell_days_changed"), query)
+        load_cells(engine, cells, before)
+        flipped = engine.frame(
+            load_sql("learning/weight_cell_days"), query | {"with_population": False}
+        )
+        return merge(stored.stats, _keyed(changed, names), _keyed(flipped, names)), params, why
+    load_cells(engine, cells)
+    every = engine.frame(load_sql("learning/weight_cell_days"), query | {"with_population": True})
+    return merge(_keyed(every, names)), params, why
+
+
+def load_cells(engine: Engine, cells: pl.DataFrame, before: pl.DataFrame | None = None) -> None:
+    """Table `weight_cells`: each cell's weights vector, and its vector under the weights before
+    a step (`before`, the same cells under the old weights) when only what flips is wanted."""
+    frame = cells.select("cell_id", "weights")
+    if before is None:
+        frame = frame.with_columns(pl.lit(None, pl.List(pl.Float64)).alias("weights_before"))
     else:
-        stats = merge(_keyed(engine.frame(load_sql("learning/weight_cell_days"), query), names))
-    return stats, params, why
+        frame = frame.join(
+            before.select("cell_id", pl.col("weights").alias("weights_before")), on="cell_id"
+        )
+    engine.load("weight_cells", frame)
 
 
 def _only_weights_moved(stored: dict | None, params: dict) -> bool:
-    """The expected rebuild (a step moved the weights, so every cell moved), not an anomaly."""
+    """A step moved the weights (so every cell moved) and nothing else changed."""
     if not stored or stored.get("weights") == params["weights"]:
         return False
     return {k: v for k, v in stored.items() if k != "weights"} == {

@@ -2,7 +2,9 @@
 -- (weight_cells): each decision the grid considers enters when it is first known, with its §8
 -- outcome as known then (an executed trade open until its exit is, a blocked one pending until
 -- its counterfactual resolves), and turns into its final outcome when that becomes known. Cell
--- = k · 1e6 + cell_id + 1 (cell 0: the population, the evidence).
+-- = k · 1e6 + cell_id + 1 (cell 0: the population, the evidence, when $with_population).
+-- With `weights_before` (a step moved the weights), only what flips, as in
+-- sql/learning/weight_cell_days.sql: the old stream plus these events is the new one.
 -- reads: run_decisions, eval_decisions, eval_counterfactuals, weight_cells
 WITH population AS (
     SELECT
@@ -41,16 +43,26 @@ events AS (
     WHERE k_resolved > k_known
 ),
 
-outcomes AS (
-    SELECT CAST(e.k AS BIGINT) * 1000000 + c.cell_id + 1 AS cell_id,
-        e.status, e.pnl, e.ret, e.weight, e.exit_t, e.decision_key, e.sign
+taken AS (
+    SELECT
+        CAST(e.k AS BIGINT) * 1000000 + c.cell_id + 1 AS cell_id,
+        e.status, e.pnl, e.ret, e.weight, e.exit_t, e.decision_key,
+        e.sign * (
+            CAST(list_dot_product(e.x, c.weights) >= $score_threshold AS INTEGER)
+            - CAST(coalesce(list_dot_product(e.x, c.weights_before) >= $score_threshold, false)
+                AS INTEGER)
+        ) AS sign
     FROM events AS e
     CROSS JOIN weight_cells AS c
-    WHERE list_dot_product(e.x, c.weights) >= $score_threshold
+),
+
+outcomes AS (
+    SELECT * FROM taken WHERE sign <> 0
     UNION ALL
     SELECT CAST(k AS BIGINT) * 1000000 AS cell_id,
         status, pnl, ret, weight, exit_t, decision_key, sign
     FROM events
+    WHERE $with_population
 )
 
 SELECT *
