@@ -9,7 +9,7 @@ from typing import Any
 
 from analytics.context import Tradelens
 from analytics.errors import one_line
-from analytics.outputs.report import health_page
+from analytics.outputs.health_panel import health_page
 
 log = logging.getLogger("tradelens.service.dashboard")
 
