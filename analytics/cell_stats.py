@@ -118,10 +118,14 @@ def daily(stats: pl.DataFrame, cells: Sequence[Hashable], recency: Recency = OFF
     values = np.zeros((len(cells), len(days)))
     active = np.zeros((len(cells), len(days)), dtype=bool)
     row = {cell: i for i, cell in enumerate(cells)}
-    day_sums = resolved.group_by("cell", "day").agg(pl.col("sum_wpnl").sum())
-    for cell, day, wpnl in day_sums.iter_rows():  # cells × days, not outcomes
-        values[row[cell], day.toordinal() - first.toordinal()] = float(wpnl)
-        active[row[cell], day.toordinal() - first.toordinal()] = True
+    # (through text: an exact sum becomes the double nearest to it, as float(Decimal) does)
+    day_sums = resolved.group_by("cell", "day").agg(
+        pl.col("sum_wpnl").sum().cast(pl.String).cast(pl.Float64)
+    )
+    rows = day_sums["cell"].replace_strict(row, return_dtype=pl.Int64).to_numpy()
+    columns = (day_sums["day"] - first).dt.total_days().to_numpy()
+    values[rows, columns] = day_sums["sum_wpnl"].to_numpy()
+    active[rows, columns] = True
     return Daily(days, values * recency.factors(days)[None, :], active)
 
 

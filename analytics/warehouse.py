@@ -101,13 +101,17 @@ def current_revision(path: Path) -> str | None:
     if not path.exists():
         return None
     with _connection(path, read_only=True) as con:
-        found = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'alembic_version'"
-        ).fetchall()[0][0]
-        if not found:
-            return None
-        rows = con.execute("SELECT version_num FROM alembic_version").fetchall()
-        return rows[0][0] if rows else None
+        return _revision_of(con)
+
+
+def _revision_of(con: duckdb.DuckDBPyConnection) -> str | None:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'alembic_version'"
+    ).fetchall()[0][0]
+    if not found:
+        return None
+    rows = con.execute("SELECT version_num FROM alembic_version").fetchall()
+    return rows[0][0] if rows else None
 
 
 def init_warehouse(path: Path) -> str:
@@ -223,14 +227,19 @@ def open_warehouse(
     """
     if not path.exists() and not create:
         raise WarehouseError(f"no warehouse at {path}: run `tradelens init` first")
-    revision = current_revision(path) if path.exists() else None
-    if revision != head_revision():
-        if read_only:
-            raise WarehouseError(
-                f"warehouse {path} is at schema revision {revision or 'none'}, "
-                f"this tradelens needs {head_revision()}: run `tradelens init` to upgrade"
-            )
-        init_warehouse(path)
+    revision = None
+    if path.exists():  # the common case: at head, one connection (opening a big file costs)
+        with _connection(path, read_only=read_only) as con:
+            revision = _revision_of(con)
+            if revision == head_revision():
+                yield Warehouse(con, path, read_only)
+                return
+    if read_only:
+        raise WarehouseError(
+            f"warehouse {path} is at schema revision {revision or 'none'}, "
+            f"this tradelens needs {head_revision()}: run `tradelens init` to upgrade"
+        )
+    init_warehouse(path)
     with _connection(path, read_only=read_only) as con:
         yield Warehouse(con, path, read_only)
 

@@ -11,6 +11,7 @@ each day (counts, B × D), which turns every cell's resampled sums into one matr
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -44,9 +45,7 @@ def reality_check(
     n_days = values.shape[1]
     if n_days == 0:
         return None
-    idx = np.random.default_rng(seed).integers(0, n_days, size=(samples, n_days))
-    counts = np.zeros((samples, n_days), dtype=np.int64)
-    np.add.at(counts, (np.repeat(np.arange(samples), n_days), idx.ravel()), 1)
+    idx, counts = _draws(seed, n_days, samples)
     rows = sorted({current, best, *candidates})
     on_calendar = {r: _objective(values[r], objective) for r in rows}
     resampled = {r: _resampled(values[r], idx, counts, objective) for r in rows}
@@ -64,6 +63,18 @@ def reality_check(
         gain_lo=float(lo),
         gain_hi=float(hi),
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _draws(seed: int, n_days: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """SPEC §13's resampled day indices (samples, D), and how often each resample drew each
+    day: the same for every unit with D days (kept, read-only, for the units that follow)."""
+    idx = np.random.default_rng(seed).integers(0, n_days, size=(samples, n_days))
+    cells = np.repeat(np.arange(samples), n_days) * n_days + idx.ravel()
+    counts = np.bincount(cells, minlength=samples * n_days).reshape(samples, n_days)
+    idx.setflags(write=False)
+    counts.setflags(write=False)
+    return idx, counts
 
 
 def _objective(series: np.ndarray, objective: str) -> float:
