@@ -96,9 +96,10 @@ def run(config_path: str | None, full: bool, fmt: str) -> None:
     Scenario outcomes already resolved are reused unless a bar in their window arrived or was
     corrected, or a setting they depend on changed; --full recomputes them all.
     """
+    chosen = lens(config_path)
     with progress() as step:
-        result = lens(config_path).run(full=full, on_step=step)
-    print_run(result, fmt)
+        result = chosen.run(full=full, on_step=step)
+    print_run(result, fmt, chosen.summary(result.run_id) if result.published else None)
 
 
 @cli.command(epilog=example("tradelens counterfactual"))
@@ -107,10 +108,10 @@ def run(config_path: str | None, full: bool, fmt: str) -> None:
 @format_option
 def counterfactual(config_path: str | None, fmt: str) -> None:
     """Recompute only the counterfactuals; the other outputs of the version are carried forward."""
+    chosen = lens(config_path)
     with progress() as step:
-        result = lens(config_path).run(only=["counterfactuals"], trigger="counterfactual",
-                                       on_step=step)  # fmt: skip
-    print_run(result, fmt)
+        result = chosen.run(only=["counterfactuals"], trigger="counterfactual", on_step=step)
+    print_run(result, fmt, chosen.summary(result.run_id) if result.published else None)
 
 
 @cli.command(
@@ -267,8 +268,9 @@ def export(to: str | None, file_format: str, version: int | None, jsonl_dir: str
 def report(out: str, version: int | None) -> None:
     """One self-contained HTML page of a version (default: the latest) with charts.
 
-    Timing grid heatmaps, weight-variation curves, sizing multipliers per confidence bucket,
-    blocked trades over time, learned weights across versions and the run log.
+    What the version learned and why (per kind), timing grid heatmaps, weight-variation curves,
+    sizing multipliers per confidence bucket, blocked trades over time, learned weights across
+    versions, the walk-forward evaluation and the run log.
     """
     from analytics.files import write_atomically
 

@@ -16,8 +16,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from analytics.config import warehouse_path
 from analytics.context import IngestBatch, Tradelens
 from analytics.errors import TradelensError
+from analytics.outputs.summary import print_summary
 from analytics.pipeline import RunResult
-from analytics.terminal import FORMATS, console, err_console, write_rows
+from analytics.terminal import FORMATS, console, err_console, write_json, write_rows
 
 if TYPE_CHECKING:
     from analytics.learning.evaluation import EvaluationResult
@@ -113,9 +114,10 @@ def progress(total: int | None = None) -> Iterator[Callable[[str], None]]:
 def run_cli(group: click.Group) -> None:
     """Entry point: user mistakes become one line on stderr and exit code 1; usage errors exit
     2 (click's convention); tracebacks only with --debug."""
-    debug = "--debug" in sys.argv
+    args = sys.argv[1:]
+    debug = "--debug" in args  # accepted before or after the command's name
     try:
-        code = group.main(standalone_mode=False)
+        code = group.main([a for a in args if a != "--debug"], standalone_mode=False)
     except click.exceptions.Abort:
         err_console.print("aborted")
         sys.exit(130)
@@ -153,9 +155,11 @@ def print_ingest(kind: str, batch: IngestBatch, fmt: str) -> None:
         sys.exit(1)
 
 
-def print_run(result: RunResult, fmt: str) -> None:
-    """A row per component; a run that published nothing is an error (exit 1), but for an
-    unchanged one (SPEC §14), which says so in one line."""
+def print_run(result: RunResult, fmt: str, summary: dict | None = None) -> None:
+    """For people: a row per component, then the summary of what was learned; for machines,
+    JSON with the run, its components and every figure of the summary (CSV: the components).
+    A run that published nothing is an error (exit 1), but for an unchanged one (SPEC §14),
+    which says so in one line."""
     if result.status == "unchanged":
         line = (
             f"unchanged: inputs and settings are those of version {result.same_as}, which "
@@ -167,15 +171,21 @@ def print_run(result: RunResult, fmt: str) -> None:
             write_rows(["run_id", "status", "same_as", "note"],
                        [[result.run_id, result.status, result.same_as, line]], fmt)  # fmt: skip
         return
-    for note in result.notes:
-        err_console.print(f"note: {note}", highlight=False, markup=False)
-    write_rows(
-        ["component", "status", "attempts", "seconds", "rows", "error"],
-        [[c.name, c.status, c.attempts, round(c.seconds, 3), c.rows, c.error or ""]
-         for c in result.components],
-        fmt,
-        title=f"run {result.run_id}: {result.status}",
-    )  # fmt: skip
+    columns = ["component", "status", "attempts", "seconds", "rows", "error"]
+    rows = [[c.name, c.status, c.attempts, round(c.seconds, 3), c.rows, c.error]
+            for c in result.components]  # fmt: skip
+    if fmt == "json":
+        write_json({"run_id": result.run_id, "status": result.status,
+                    "published": result.published, "notes": result.notes,
+                    "components": [dict(zip(columns, r, strict=True)) for r in rows],
+                    "summary": summary})  # fmt: skip
+    else:
+        rows = [[*r[:-1], r[-1] or ""] for r in rows]
+        for note in result.notes:
+            err_console.print(f"note: {note}", highlight=False, markup=False)
+        write_rows(columns, rows, fmt, title=f"run {result.run_id}: {result.status}")
+        if fmt == "table" and summary is not None:
+            print_summary(summary)
     if not result.published:
         raise TradelensError(f"run {result.run_id} failed: {result.error}")
 

@@ -28,7 +28,13 @@ from analytics.ingest import IngestReport, ingest_file, parse_interval
 from analytics.pipeline import COMPONENT_NAMES, RunResult, run_recompute
 from analytics.runlog import RunLog, read_run_log
 from analytics.versions import PruneReport, prune
-from analytics.warehouse import Warehouse, init_warehouse, load_sql, open_warehouse
+from analytics.warehouse import (
+    Warehouse,
+    init_warehouse,
+    load_sql,
+    open_warehouse,
+    published_version,
+)
 
 if TYPE_CHECKING:
     from analytics.learning.evaluation import EvaluationResult
@@ -167,6 +173,14 @@ class Tradelens:
         with self.warehouse(write=True) as warehouse:
             return evaluate(warehouse, settings, start=start, end=end, on_progress=on_progress,
                             should_stop=should_stop)  # fmt: skip
+
+    def summary(self, version: int | None = None) -> dict:
+        """What a published version learned, every figure: its inputs, what blocking cost or
+        saved, each learned setting with why it moved or stayed (analytics/outputs/summary.py)."""
+        from analytics.outputs.summary import run_summary
+
+        with self.warehouse() as warehouse:
+            return run_summary(warehouse, published_version(warehouse, version))
 
     def state(self, version: int | None = None) -> dict:
         """The learned state the bot reads (SPEC §10), of a published version."""

@@ -269,7 +269,8 @@ def _publish(
     )
     published = status != "failed"
     facts = {k: v for result in results.values() for k, v in result.facts.items()}
-    notes = [note for result in results.values() for note in result.notes]
+    seen = _inputs_seen(warehouse)
+    notes = _missing_inputs(seen) + [note for result in results.values() for note in result.notes]
     with warehouse.transaction():
         if published:
             stored = 0
@@ -293,7 +294,7 @@ def _publish(
             "UPDATE runs SET status = ?, published = ?, finished_at = ?, watermark = ?, error = ? "
             "WHERE run_id = ?",
             [status, published, stored_utc_now(),
-             json.dumps(_inputs_seen(warehouse) | facts, default=str), errors or None, run_id],
+             json.dumps(seen | facts, default=str), errors or None, run_id],
         )  # fmt: skip
         if published and settings.keep_versions:
             prune(warehouse, settings.keep_versions)
@@ -362,6 +363,18 @@ def _fail_run(warehouse: Warehouse, run_id: int, exc: BaseException) -> None:
         "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
         ["aborted" if stopped else "failed", stored_utc_now(), one_line(exc), run_id],
     )
+
+
+def _missing_inputs(seen: dict) -> list[str]:
+    """Notes for a run with nothing to learn from: it succeeds, but says so."""
+    notes = []
+    if seen["decisions"] == "0":
+        notes.append("no decisions loaded: nothing to learn from yet (tradelens ingest trades "
+                     "FILE, tradelens ingest blocked FILE)")  # fmt: skip
+    if seen["prices"] == "0":
+        notes.append("no price bars loaded: no outcome can be replayed yet (tradelens ingest "
+                     "prices FILE)")  # fmt: skip
+    return notes
 
 
 def _inputs_seen(warehouse: Warehouse) -> dict:

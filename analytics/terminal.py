@@ -43,6 +43,19 @@ def write_rows(
         print_table(columns, [[cell(v) for v in r] for r in rows], title)
 
 
+def write_json(document: Any) -> None:
+    """One JSON document (nested dicts and lists), its values as `jsonable` makes them."""
+    sys.stdout.write(json.dumps(_jsonable_tree(document), indent=2) + "\n")
+
+
+def _jsonable_tree(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _jsonable_tree(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable_tree(x) for x in v]
+    return jsonable(v)
+
+
 def print_table(columns: Sequence[str], cells: Sequence[Sequence[str]], title: str = "") -> None:
     """Cells (already text) as a table that fits the console, else as blocks of lines."""
     widths = [max([len(c), *(len(_plain(r[i])) for r in cells)]) for i, c in enumerate(columns)]

@@ -171,3 +171,13 @@ def test_state_file_gets_the_mode_of_any_new_file(case_warehouse: Path, tmp_path
     assert out.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
     assert out.stat().st_mode & 0o044  # group and others read under the usual 022 umask
     assert json.loads(out.read_text())["run_id"] == 2
+
+
+def test_debug_shows_the_traceback_before_or_after_the_command(case_warehouse: Path) -> None:
+    command = ["state", "--version", "999"]
+    for args in (["--debug", *command], [*command, "--debug"]):
+        result = tradelens(*args, warehouse=case_warehouse)
+        assert result.returncode == 1
+        assert "Traceback" in result.stderr and "TradelensError" in result.stderr
+    plain = tradelens("state", "--version", "999", warehouse=case_warehouse)
+    assert "Traceback" not in plain.stderr and plain.stderr.count("\n") == 1

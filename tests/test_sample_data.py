@@ -259,16 +259,30 @@ def _realized(trades: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
     return x, sign * (exit_ / entry - 1.0)
 
 
-def test_components_have_real_predictive_power(trades: list[dict[str, Any]]) -> None:
-    x, ret = _realized(trades)
-    assert len(ret) > 500
-    score = x @ np.array(list(TRUE_WEIGHTS.values()))
-    assert np.corrcoef(score, ret)[0, 1] > 0.05
+@pytest.fixture(scope="module")
+def many_trades(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """Enough trades (about 10,000 closed) to measure a weak signal."""
+    files = write_sample_data(tmp_path_factory.mktemp("many"), seed=1, symbols=2, days=60,
+                              decisions=30_000)  # fmt: skip
+    return _read_jsonl(files.trades)
 
 
-def test_edge_comes_from_momentum_not_dark_pool(trades: list[dict[str, Any]]) -> None:
+def _correlations(trades: list[dict[str, Any]]) -> dict[str, float]:
     x, ret = _realized(trades)
-    names = list(TRUE_WEIGHTS)
-    corr = {c: np.corrcoef(x[:, j], ret)[0, 1] for j, c in enumerate(names)}
-    assert corr["momentum"] > 0.05
-    assert corr["momentum"] > corr["dark_pool"] + 0.05
+    return {c: float(np.corrcoef(x[:, j], ret)[0, 1]) for j, c in enumerate(TRUE_WEIGHTS)}
+
+
+def test_signal_is_weak_as_in_real_books_momentum_helps_dark_pool_hurts(
+    many_trades: list[dict[str, Any]],
+) -> None:
+    corr = _correlations(many_trades)
+    assert 0.02 < corr["momentum"] < 0.10  # real, but far from foresight
+    assert corr["dark_pool"] < -0.02
+    assert all(abs(corr[c]) < 0.04 for c in ("flow", "iv_skew", "news")), corr
+
+
+def test_trades_earn_basis_points_not_foresight(many_trades: list[dict[str, Any]]) -> None:
+    """A few basis points a trade on average (the components' weak edge), not the tens a bot
+    that foresees the next hours would make."""
+    _, ret = _realized(many_trades)
+    assert 0.0 < ret.mean() < 0.002

@@ -1,0 +1,181 @@
+"""The report's walk-forward evaluation (SPEC §16), the newest one whichever version the page
+shows: the out-of-sample verdict per kind of setting as a table, the cumulative weighted P&L
+of learned against static settings, and each learned setting's path across the boundaries."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from analytics.outputs.charts import (
+    Chart,
+    groups,
+    palette,
+    path_trace,
+    small_multiples,
+    small_multiples_height,
+)
+from analytics.outputs.html import (
+    badge,
+    card,
+    day_text,
+    escape,
+    header_cells,
+    moment_text,
+    table,
+    table_row,
+)
+from analytics.outputs.labels import KIND_SHORT, KIND_TITLES, KINDS, money, setting_name
+from analytics.outputs.report_queries import report_frame, report_rows, with_settings
+from analytics.warehouse import Warehouse
+
+LEARNED, STATIC = "#1f77b4", "#7f7f7f"
+POLICIES = (("learned", LEARNED, "solid"), ("static", STATIC, "dash"))  # (policy, colour, dash)
+STEP_PATHS = (  # (kind, chart key, title, y axis title, value format)
+    ("weight", "eval-weights", "Walk-forward: the learned signal weights at each boundary",
+     "weight", ".4f"),
+    ("multiplier", "eval-multipliers",
+     "Walk-forward: the learned size multipliers at each boundary", "multiplier (×)", ".4f"),
+    ("timing", "eval-timing", "Walk-forward: the learned timing at each boundary",
+     "minutes", ".4g"),
+)  # fmt: skip
+SUMMARY_HEADERS = ("what is learned", "learned weighted P&L", "static weighted P&L", "gain",
+                   "periods at least as good", "resolved outcomes (learned / static)",
+                   "verdict")  # fmt: skip
+
+
+def walk_forward(warehouse: Warehouse) -> tuple[str, list[Chart]]:
+    """The out-of-sample verdict per kind as a section, and its charts; without an evaluation,
+    a section saying how to make one."""
+    found = report_rows(warehouse, "evaluation")
+    if not found:
+        return _no_evaluation_section(), []
+    evaluation = with_settings(found[0])
+    summary = report_rows(warehouse, "evaluation_summary")
+    periods = report_frame(warehouse, "evaluation_periods")
+    steps = report_frame(warehouse, "evaluation_steps")
+    charts = [_cumulative_pnl(periods)]
+    for kind, key, title, y_title, value_format in STEP_PATHS:
+        charts.append(_step_paths(steps.filter(kind=kind), key, title, y_title, value_format))
+    return _evaluation_section(evaluation, summary), charts
+
+
+def _no_evaluation_section() -> str:
+    return card(
+        "evaluation",
+        "Walk-forward evaluation",
+        "<p class='empty'>No walk-forward evaluation yet. <code>tradelens evaluate</code> "
+        "replays the learning at every boundary on the data known then and scores each learned "
+        "state on the decisions after it, against the static settings (SPEC §16).</p>",
+    )
+
+
+def _evaluation_section(evaluation: dict, summary: list[dict]) -> str:
+    settings = evaluation["settings"]
+    about = (
+        f"evaluation {evaluation['evaluation_id']}, finished "
+        f"{moment_text(evaluation['finished_at'])} UTC: {evaluation['boundaries']} boundaries from "
+        f"{day_text(evaluation['first_boundary'])}, every {settings.get('evaluate_every', '?')} "
+        f"after {settings.get('evaluate_warmup_days', '?')} days of warm-up; each learned state "
+        "is scored on the decisions of the period after its boundary, with what finally "
+        "happened. This is the newest evaluation, whichever version the report shows."
+    )
+    body = "".join(_evaluation_row(r) for r in summary)
+    verdicts = table(
+        "class='evaluation' data-kind='evaluation'", header_cells(SUMMARY_HEADERS), body
+    )
+    return card(
+        "evaluation",
+        "Walk-forward evaluation: does the learning help out of sample?",
+        f"<p class='muted'>{escape(about)}</p>{verdicts}",
+    )
+
+
+def _evaluation_row(row: dict) -> str:
+    badge_class, words = _evaluation_verdict(row)
+    better, gain = row["periods_better"], row["gain_weighted_pnl"]
+    texts = [
+        KIND_TITLES.get(row["kind"], row["kind"]),
+        money(row["learned_weighted_pnl"]),
+        money(row["static_weighted_pnl"]),
+        "-" if gain is None else f"{gain:+,.2f}",
+        "-" if better is None else f"{better:.0%}",
+        f"{row['learned_n']:,} / {row['static_n']:,}",
+    ]
+    return table_row([*map(escape, texts), badge(badge_class, words)])
+
+
+def _evaluation_verdict(row: dict) -> tuple[str, str]:
+    """(badge class, words): did the learned settings earn more than the static ones?"""
+    gain, better = row["gain_weighted_pnl"], row["periods_better"]
+    if gain is None:
+        return "no-evidence", "nothing to compare: no resolved outcome"
+    share = "" if better is None else f", at least as good in {better:.0%} of periods"
+    if gain > 0:
+        return "helped", f"learning helped: {gain:+,.2f} weighted P&L over static{share}"
+    if gain < 0:
+        return "hurt", f"learning hurt: {gain:+,.2f} weighted P&L against static{share}"
+    return "no-evidence", f"no difference from static{share}"
+
+
+def _cumulative_pnl(periods: pl.DataFrame) -> Chart:
+    key = "eval-cumulative"
+    title = "Walk-forward: cumulative out-of-sample weighted P&L, learned vs static"
+    if periods.is_empty():
+        return Chart(key, title, None, "the evaluation has no periods")
+    panels = []
+    for kind in [k for k in KINDS if k in set(periods["kind"])]:
+        traces = [
+            go.Scatter(
+                x=[b.isoformat() for b in rows["boundary"]],
+                y=rows["cumulative_weighted_pnl"].to_list(),
+                name=policy, legendgroup=policy, showlegend=not panels,
+                mode="lines+markers", line={"color": color, "dash": dash},
+                customdata=rows["weighted_pnl"].to_list(),
+                hovertemplate=f"{policy}, period from %{{x}}: %{{y:,.2f}} so far "
+                              "(%{customdata:+,.2f} this period)<extra></extra>",
+            )
+            for policy, color, dash in POLICIES
+            if not (rows := periods.filter(kind=kind, policy=policy)).is_empty()
+        ]  # fmt: skip
+        panels.append((KIND_SHORT[kind], traces))
+    fig = small_multiples(
+        panels, x_title="period start (boundary, UTC)", y_title="weighted P&L (quote currency)"
+    )
+    fig.update_xaxes(type="date")
+    fig.update_layout(
+        title={"text": f"{title}<br><sup>the weighted P&L of the decisions after each boundary, "
+                       "summed period by period; learned: the settings learned at the period's "
+                       "boundary, static: the initial ones</sup>"},
+        legend={"title": {"text": "settings"}},
+    )  # fmt: skip
+    return Chart(key, title, fig, height_px=small_multiples_height(len(panels)))
+
+
+def _step_paths(
+    steps: pl.DataFrame, key: str, title: str, y_title: str, value_format: str
+) -> Chart:
+    """One panel per learned setting: its value at each boundary; filled markers where it
+    moved, open ones where it stayed (the hover gives the note)."""
+    if steps.is_empty():
+        return Chart(key, title, None, "nothing of this kind was learned in the evaluation")
+    panels = []
+    for i, (name, rows) in enumerate(groups(steps, "name")):
+        label = setting_name(rows["kind"][0], name)
+        trace = path_trace(
+            rows, "boundary", "after", label, palette(i),
+            f"{label} from %{{x}}: %{{y:{value_format}}}<br>%{{customdata}}",
+        )  # fmt: skip
+        trace.update(
+            customdata=rows["note"].to_list(),
+            marker={"symbol": ["circle" if a else "circle-open" for a in rows["applied"]],
+                    "size": 8},
+        )  # fmt: skip
+        panels.append((label, [trace]))
+    fig = small_multiples(panels, x_title="boundary (UTC)", y_title=y_title)
+    fig.update_xaxes(type="date")
+    fig.update_layout(
+        title={"text": f"{title}<br><sup>the setting learned at each boundary on the data known "
+                       "then; filled markers: it moved, open: it stayed</sup>"}
+    )  # fmt: skip
+    return Chart(key, title, fig, height_px=small_multiples_height(len(panels)))
