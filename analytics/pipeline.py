@@ -151,6 +151,7 @@ def run_recompute(
     finally:
         if engine is not None:
             engine.close()
+        warehouse.drop_temporaries()
     return result
 
 

@@ -14,6 +14,7 @@ logged entry and exit prices agree with what tradelens will compute itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,13 @@ def write_sample_data(
     symbols: int = 4,
     days: int = 60,
     decisions: int = 3000,
+    signal: Mapping[str, float] | None = None,
 ) -> SampleFiles:
     """Write prices.parquet, trades.jsonl and blocked.jsonl into out_dir.
 
-    Same arguments give byte-identical files, so tests and benchmarks can rely on them.
+    `signal`: each component's true correlation with the direction-adjusted forward return
+    (default: the realistic one above; all 0: a market without any edge). Same arguments give
+    byte-identical files, so tests and benchmarks can rely on them.
     """
     if not 1 <= symbols <= len(SYMBOLS):
         raise ValueError(f"symbols must be between 1 and {len(SYMBOLS)}, got {symbols}")
@@ -108,7 +112,8 @@ def write_sample_data(
     n_bars = days * 1440
     bar_ms = START.astype(np.int64) + np.arange(n_bars, dtype=np.int64) * BAR_MS
     closes = _simulate_prices(rng, specs, n_bars, out_dir / "prices.parquet")
-    records = _simulate_decisions(rng, specs, bar_ms, closes, decisions)
+    info = {**_INFO, **(signal or {})}
+    records = _simulate_decisions(rng, specs, bar_ms, closes, decisions, info)
 
     files = SampleFiles(
         prices=out_dir / "prices.parquet",
@@ -218,6 +223,7 @@ def _simulate_decisions(
     bar_ms: np.ndarray,
     closes: dict[str, np.ndarray],
     n: int,
+    info: Mapping[str, float],
 ) -> dict[str, list[dict[str, Any]]]:
     """Decision records of a bot whose components partly foresee the next 2 hours."""
     avail_ms = bar_ms + BAR_MS
@@ -255,7 +261,7 @@ def _simulate_decisions(
     edge = direction * fwd_z  # what a component "knows": the direction-adjusted future
     comp = np.empty((n, len(COMPONENTS)))
     for j, c_name in enumerate(COMPONENTS):
-        rho = _INFO[c_name]
+        rho = info[c_name]
         comp[:, j] = rho * edge + np.sqrt(1.0 - rho**2) * rng.standard_normal(n)
     comp = np.round(comp, 4)
     present = np.ones_like(comp, dtype=bool)

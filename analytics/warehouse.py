@@ -3,6 +3,7 @@ sql/ by name, and the small reads and writes the warehouse side does on an open 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -170,6 +171,19 @@ class Warehouse:
     def temp_view(self, name: str, sql: str) -> None:
         """(Re)create temp view `name` over query `sql` (a view takes no parameters)."""
         self.execute(f"CREATE OR REPLACE TEMP VIEW {identifier(name)} AS {sql}")
+
+    def drop_temporaries(self) -> None:
+        """Drop the temp tables and views of this connection: a run's working relations, so
+        the next command of a session (an evaluation after a Spark run, which left tables
+        where DuckDB makes views) starts clean. After an interrupt the connection may refuse:
+        its temporaries then go with it."""
+        with contextlib.suppress(duckdb.Error):
+            found = self.con.execute(
+                "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal "
+                "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary"
+            ).fetchall()
+            for kind, name in found:
+                self.con.execute(f"DROP {kind} IF EXISTS temp.{identifier(name)}")
 
     def load_frame(self, name: str, frame: pl.DataFrame) -> None:
         """Temp table `name` holding a (small) frame made on the driver."""

@@ -131,6 +131,12 @@ def test_unknown_key_is_an_error_naming_it() -> None:
         ("engine", "pandas"),
         ("initial_weights", {"flow": "high"}),
         ("initial_weights", 1.0),
+        ("half_life_days", -1),
+        ("half_life_days", "a week"),
+        ("keep_versions", -3),
+        ("keep_versions", 2.5),
+        ("evaluate_every", "fortnightly"),
+        ("evaluate_warmup_days", -1),
     ],
 )
 def test_wrong_type_or_value_is_an_error_naming_the_key(key: str, value: Any) -> None:

@@ -146,6 +146,42 @@ def test_weights_that_moved_re_score_what_flips_and_equal_a_full_rebuild(
     assert weights["applied"].any()  # (and the run before had stepped them)
 
 
+def test_statistics_that_do_not_match_the_store_are_rebuilt_and_say_so(
+    batches, tmp_path: Path, migrated_template: Path
+):
+    """Kept statistics damaged between runs (a count off, a basis from another run) are
+    rebuilt from the outcome store, with a one-line note each, and the version equals a full
+    recompute's."""
+    damaged_wh, full_wh = tmp_path / "damaged.duckdb", tmp_path / "full.duckdb"
+    shutil.copy(migrated_template, damaged_wh)
+    shutil.copy(migrated_template, full_wh)
+    lens = Tradelens(damaged_wh, SETTINGS)
+    with lens.session():
+        for kind, file in batches[0]:
+            ingest_one(lens, kind, file, interval="1m")
+        assert lens.run().status == "success"
+        for kind, file in batches[1]:
+            ingest_one(lens, kind, file, interval="1m")
+        with lens.warehouse(write=True) as wh:
+            wh.execute(
+                "UPDATE state.cell_days SET n = n + 1 WHERE grid = 'timing' AND rowid = "
+                "(SELECT min(rowid) FROM state.cell_days WHERE grid = 'timing')"
+            )
+            wh.execute("UPDATE state.learning_basis SET run_id = 99 WHERE grid = 'weight'")
+        result = lens.run()
+        latest = _latest(lens)
+    assert result.status == "success", result.error
+    assert any(n.startswith("timing statistics did not match the outcome store's count")
+               for n in result.notes), result.notes  # fmt: skip
+    assert (
+        "weight statistics saved by run 99, the outcome store by run 1: rebuilt from the "
+        "store" in result.notes
+    )
+    full = _run_sequence(full_wh, batches[:2], full=True)[-1]
+    for view in COMPARED:
+        _assert_same(latest[view], full[view], view)
+
+
 def test_config_change_recomputes_everything(batches, warehouse: Path):
     lens = Tradelens(warehouse, SETTINGS)
     with lens.session():

@@ -119,16 +119,16 @@ def sql_command(warehouse: Path, *args: str) -> str:
 
 def test_sql_command_json(loaded: Path) -> None:
     assert json.loads(sql_command(loaded, QUERY, "--format", "json")) == [
-        {"symbol": "ALPHA", "close": 50.5, "ts": "2025-03-04T10:00:00"},
-        {"symbol": "BRAVO", "close": 9.25, "ts": "2025-03-04T15:00:00"},
+        {"symbol": "ALPHA", "close": 50.5, "ts": "2025-03-04T10:00:00Z"},
+        {"symbol": "BRAVO", "close": 9.25, "ts": "2025-03-04T15:00:00Z"},
     ]
 
 
 def test_sql_command_csv(loaded: Path) -> None:
     assert sql_command(loaded, QUERY, "--format", "csv").splitlines() == [
         "symbol,close,ts",
-        "ALPHA,50.5,2025-03-04 10:00:00",
-        "BRAVO,9.25,2025-03-04 15:00:00",
+        "ALPHA,50.5,2025-03-04T10:00:00Z",
+        "BRAVO,9.25,2025-03-04T15:00:00Z",
     ]
 
 

@@ -142,6 +142,8 @@ def evaluate(
             ["aborted" if stopped else "failed", stored_utc_now(), one_line(exc), evaluation_id],
         )
         raise
+    finally:
+        warehouse.drop_temporaries()
     return EvaluationResult(
         evaluation_id, len(plan.boundaries), summary.to_dicts(), time.monotonic() - started
     )
