@@ -200,3 +200,11 @@ def test_0008_keeps_stored_outcomes_without_the_decisions_columns(tmp_path: Path
             "SELECT decision_id, symbol, decision_key FROM state.scenario_outcomes"
         ).fetchall()
     assert back == [("b", "X", 7)]
+
+
+def test_head_revision_read_from_file_names_is_alembics_head() -> None:
+    """The fast path names the head without alembic; alembic's own answer must agree."""
+    from alembic.script import ScriptDirectory
+
+    migrations = Path(__file__).resolve().parent.parent / "migrations"
+    assert head_revision() == ScriptDirectory(str(migrations)).get_current_head()
