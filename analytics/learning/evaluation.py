@@ -226,6 +226,11 @@ class WalkForward:
         )
         self._boundaries_at([cf_moment], "eval_cf_boundaries")
         warehouse.temp_table("eval_counterfactuals", load_sql("evaluation/counterfactuals"))
+        warehouse.temp_table(
+            "eval_weight_population",
+            load_sql("evaluation/weight_population"),
+            {"components": self.signals, "score_block_reasons": list(settings.score_block_reasons)},
+        )
         grid = [self.moments[m] for m in grid_moments(settings)] + [self.moments[initial]]
         self.timing_events: dict[int, Events] = {}
         self._timing_events(list(dict.fromkeys(grid)))
@@ -350,10 +355,8 @@ class WalkForward:
         load_cells(self.engine, cells, old)
         frame = self.engine.frame(
             load_sql("evaluation/weight_events"),
-            {"components": self.signals, "score_threshold": self.settings.score_threshold,
-             "score_block_reasons": list(self.settings.score_block_reasons),
-             "with_population": before is None},
-        )  # fmt: skip
+            {"score_threshold": self.settings.score_threshold, "with_population": before is None},
+        )
         names = {0: POPULATION} | {c + 1: key for c, key in zip(cells["cell_id"], cells["key"],
                                                                   strict=True)}  # fmt: skip
         return _keyed_by(frame, names)

@@ -12,7 +12,7 @@ import json
 
 import polars as pl
 
-from analytics.cell_stats import METRIC_COLUMNS, merge, metrics, objective_value, relabel, scaled
+from analytics.cell_stats import METRIC_COLUMNS, merge, metrics, objective_value, scaled
 from analytics.components import ComponentResult, FrameRows, RunContext
 from analytics.engines import Engine
 from analytics.learning.evidence import Evidence, changed, digest, save_evaluation, since
@@ -36,20 +36,22 @@ def book_key(bucket: int, multiplier: float) -> str:
     return json.dumps([bucket, float(multiplier)])
 
 
-def book(buckets: pl.DataFrame, factors: dict[int, float], key: str) -> pl.DataFrame:
-    """The statistics of the book whose bucket b is scaled by factors[b]."""
-    factor = pl.col("cell").cast(pl.Int32).replace_strict(factors, return_dtype=pl.Float64)
-    return merge(relabel(scaled(buckets, factor), key), exact=False)
-
-
 def books(buckets: pl.DataFrame, before: list[float], multipliers) -> pl.DataFrame:
-    """Every cell's book (bucket b at m, the others as before) and the current one."""
-    frames = [book(buckets, dict(enumerate(before)), CURRENT)]
+    """Every cell's book (bucket b at m, the others as before) and the current one, in one
+    pass: each bucket's statistics meet the factor every book gives that bucket."""
+    factors = [(CURRENT, b, m) for b, m in enumerate(before)]
     for b in range(len(before)):
         for m in multipliers:
-            factors = dict(enumerate(before)) | {b: float(m)}
-            frames.append(book(buckets, factors, book_key(b, m)))
-    return merge(*frames, exact=False)
+            factors += [(book_key(b, m), other, float(m) if other == b else before[other])
+                        for other in range(len(before))]  # fmt: skip
+    table = pl.DataFrame(
+        factors, orient="row", schema={"book": pl.String, "bucket": pl.Int32, "factor": pl.Float64}
+    )
+    per_book = buckets.with_columns(pl.col("cell").cast(pl.Int32).alias("bucket")).join(
+        table, on="bucket"
+    )
+    per_book = scaled(per_book, pl.col("factor")).with_columns(pl.col("book").alias("cell"))
+    return merge(per_book, exact=False)
 
 
 def learn_multipliers(
