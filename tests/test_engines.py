@@ -15,21 +15,23 @@ from conftest import tradelens
 def test_spark_without_its_extra_is_one_line_and_no_run_is_published(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    # A sitecustomize that hides sqlglot, as on an install without tradelens[spark].
+    # A sitecustomize that hides both of the extra's modules, as on an install without
+    # tradelens[spark]: the same message whether or not this venv has them.
     hide = tmp_path / "hide"
     hide.mkdir()
     (hide / "sitecustomize.py").write_text(
         "import importlib.util, sys\n"
+        "hidden = ('pyspark', 'sqlglot')\n"
         "real = importlib.util.find_spec\n"
-        "importlib.util.find_spec = lambda n, *a: None if n == 'sqlglot' else real(n, *a)\n"
-        "sys.modules['sqlglot'] = None\n"
+        "importlib.util.find_spec = lambda n, *a: None if n in hidden else real(n, *a)\n"
+        "sys.modules.update(dict.fromkeys(hidden))\n"
     )
     result = tradelens(
         "run", warehouse=warehouse, env={"TRADELENS_ENGINE": "spark", "PYTHONPATH": str(hide)}
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: engine 'spark' needs sqlglot, which is not installed: "
+        "Error: engine 'spark' needs pyspark and sqlglot, which are not installed: "
         "pip install 'tradelens[spark]'"
     ]
     runs = tradelens("sql", "select status, published from runs", "--format", "json",

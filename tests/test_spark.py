@@ -1,8 +1,8 @@
 """The Spark engine: same `latest` figures as DuckDB (1e-9 relative), and one-line errors for
 what a user can get wrong (no pyspark, no Java, a master that does not answer).
 
-Tests that start Spark are marked `spark` (a JVM in local mode: slow); skip them locally with
-`-m "not spark"`. CI runs them.
+Tests that start Spark (a JVM in local mode: slow) or need pyspark installed are marked `spark`
+and skip without pyspark; skip them locally with `-m "not spark"`. CI runs them.
 """
 
 from __future__ import annotations
@@ -200,12 +200,16 @@ def test_without_pyspark_the_error_says_how_to_install_it(warehouse, tmp_path):
     _assert_one_line_and_nothing_published(*result, "pyspark", "tradelens[spark]")
 
 
+@pytest.mark.spark
 def test_without_java_the_error_names_the_runtime_to_install(warehouse):
+    pytest.importorskip("pyspark")  # the Java check comes after pyspark is imported
     result = _published_before_and_after(warehouse, {"JAVA_HOME": "", "PATH": "/nonexistent"})
     _assert_one_line_and_nothing_published(*result, "Java", "openjdk-17-jre-headless")
 
 
+@pytest.mark.spark
 def test_an_unreachable_master_fails_fast_in_one_line(warehouse, tmp_path):
+    pytest.importorskip("pyspark")  # the master is probed after pyspark and Java are found
     config = tmp_path / "spark.toml"
     config.write_text('spark_master = "spark://127.0.0.1:9"\n')
     result = _published_before_and_after(warehouse, {}, "--config", str(config))
