@@ -279,9 +279,19 @@ def report(out: str, version: int | None) -> None:
     click.echo(f"report written to {out} ({len(page.encode()) / 1e6:.1f} MB)")
 
 
-@cli.command(epilog=example("tradelens serve --config tradelens.toml --port 8765"))
+@cli.command(
+    epilog=example(
+        "tradelens serve --config tradelens.toml --port 8765",
+        "TRADELENS_TOKEN=$(cat /etc/tradelens/token) tradelens serve --host 0.0.0.0",
+    )
+)
 @config_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="address to listen on; any but loopback (127.0.0.0/8, ::1, localhost) needs a token",
+)
 @click.option(
     "--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="TCP port"
 )
@@ -298,14 +308,29 @@ def report(out: str, version: int | None) -> None:
     default="info",
     show_default=True,
 )
+@click.option(
+    "--token",
+    envvar="TRADELENS_TOKEN",
+    show_envvar=True,
+    help="require `Authorization: Bearer TOKEN` on every path but /health (prefer the "
+    "environment variable: other users can read a command line)",
+)
 @warehouse_option
-def serve(config_path: str | None, host: str, port: int, log_format: str, log_level: str) -> None:
+def serve(
+    config_path: str | None,
+    host: str,
+    port: int,
+    log_format: str,
+    log_level: str,
+    token: str | None,
+) -> None:
     """Run the service: a cycle now and every `interval_min`, with /health, /metrics and /.
 
     A cycle ingests new files from the inbox folders (inbox_prices, inbox_trades,
     inbox_blocked), recomputes and publishes a version, and writes the learned state to
     state_out. The warehouse is open for writing only during a cycle, so `tradelens sql`
     and other read-only users work in between. SIGTERM or Ctrl-C stops cleanly (exit 0).
+    With a token, /metrics and / answer 401 without it; /health stays open.
     """
     from analytics.service.lifecycle import run_service
     from analytics.service.logs import setup_logging
@@ -313,7 +338,7 @@ def serve(config_path: str | None, host: str, port: int, log_format: str, log_le
     service_lens = lens(config_path)
     service_lens.settings  # noqa: B018 - a bad config fails here, before logging starts
     setup_logging(log_format, log_level)
-    run_service(service_lens, host, port)
+    run_service(service_lens, host, port, token or None)  # an empty token is no token
 
 
 @cli.command(epilog=example("tradelens health --url http://127.0.0.1:8765"))

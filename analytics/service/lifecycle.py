@@ -4,6 +4,8 @@ SIGTERM or SIGINT asks the scheduler to stop: the cycle in progress is abandoned
 step boundary (run_cycle raises RunAborted before publishing), or, if one query keeps it
 longer than STOP_GRACE_SEC, that query is interrupted. Then the HTTP server stops and the
 process exits 0. A second signal interrupts at once.
+
+Off loopback the service needs a token, checked before the port is bound or a cycle runs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from analytics.errors import TradelensError
 from analytics.service.health import ServiceFacts, ServiceState
 from analytics.service.inbox import InboxScanner
 from analytics.service.scheduler import Scheduler
-from analytics.service.server import HttpServer, build_app
+from analytics.service.server import HttpServer, build_app, check_exposure
 from analytics.service.telemetry import CONTENT_TYPE, ServiceMetrics
 from analytics.times import utc_now
 
@@ -29,8 +31,10 @@ STOP_TIMEOUT_SEC = 60.0  # then the process leaves anyway; DuckDB drops the open
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def run_service(lens: Tradelens, host: str, port: int) -> None:
-    """Serve until a stop signal; returns after a clean stop (the command then exits 0)."""
+def run_service(lens: Tradelens, host: str, port: int, token: str | None = None) -> None:
+    """Serve until a stop signal; returns after a clean stop (the command then exits 0).
+    With `token`, every path but /health needs `Authorization: Bearer TOKEN`."""
+    check_exposure(host, token)
     stop, force = threading.Event(), threading.Event()
     previous = {sig: signal.signal(sig, _on_signal(stop, force)) for sig in STOP_SIGNALS}
     scheduler: Scheduler | None = None
@@ -47,16 +51,19 @@ def run_service(lens: Tradelens, host: str, port: int) -> None:
         metrics.observe_run_log(run_log)
         scheduler = Scheduler(lens, state, metrics, inbox)
         metrics.watch_scheduler(lambda: scheduler.alive)
-        app = build_app(scheduler.health, metrics.exposition, CONTENT_TYPE, lambda: scheduler.page)
+        app = build_app(
+            scheduler.health, metrics.exposition, CONTENT_TYPE, lambda: scheduler.page, token
+        )
         http = HttpServer(app, host, port)  # binds the port: a taken one fails here
         if not stop.is_set():
             scheduler.start()
         http.start()
         log.info(
-            "serving %s on %s (GET /health, /metrics, /); the run log holds %d successful runs and "
-            "%d errors",
+            "serving %s on %s (GET /health, /metrics, /%s); the run log holds %d successful runs "
+            "and %d errors",
             lens.path,
             http.url,
+            "; all but /health need the bearer token" if token is not None else "",
             run_log.success_count,
             run_log.error_count,
         )

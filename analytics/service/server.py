@@ -2,11 +2,16 @@
 
 GET /health (JSON, 200 healthy / 503 not), GET /metrics (Prometheus text), GET / (dashboard).
 Every answer comes from memory: no request ever opens the warehouse, so none waits on a cycle.
+With a token, every path but /health needs `Authorization: Bearer TOKEN`; without one, the
+service only listens on loopback (check_exposure).
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
+import re
 import socket
 import threading
 import time
@@ -15,13 +20,80 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from analytics.errors import TradelensError
 
 STARTUP_TIMEOUT_SEC = 10.0
+# Load balancers, `tradelens health` and the dashboard's own polling ask it without a token.
+OPEN_PATHS = frozenset({"/health"})
+TOKEN_PATTERN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: it travels in an HTTP header
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: only this machine can connect. Any other name or
+    address (0.0.0.0, ::, a host name) may be reachable from others."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, token: str | None) -> None:
+    """Refuse to serve the dashboard and /metrics off loopback without a token, and a token
+    that an HTTP header cannot carry."""
+    if token is None and not is_loopback(host):
+        raise TradelensError(
+            f"--host {host} is not a loopback address, so anyone who can reach it would see "
+            "the dashboard and /metrics: set a token with --token or TRADELENS_TOKEN "
+            "(e.g. export TRADELENS_TOKEN=$(openssl rand -hex 32)), or listen on 127.0.0.1"
+        )
+    if token is not None and not TOKEN_PATTERN.fullmatch(token):
+        raise TradelensError(
+            "the token must be visible ASCII characters without spaces (it is sent in an "
+            "HTTP header): e.g. export TRADELENS_TOKEN=$(openssl rand -hex 32)"
+        )
+
+
+class BearerTokenAuth:
+    """ASGI middleware: every path but OPEN_PATHS needs `Authorization: Bearer TOKEN`."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._expected = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # not http: lifespan is off and there are no websocket routes
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        sent = _bearer_credentials(scope)
+        # compare_digest: the time taken does not tell how much of a guess was right
+        if sent is not None and hmac.compare_digest(sent, self._expected):
+            await self.app(scope, receive, send)
+            return
+        challenge = 'Bearer realm="tradelens"' + ("" if sent is None else ', error="invalid_token"')
+        refusal = PlainTextResponse(
+            "401 Unauthorized: send the service's token as `Authorization: Bearer TOKEN`\n",
+            status_code=401,
+            headers={"WWW-Authenticate": challenge},
+        )
+        await refusal(scope, receive, send)
+
+
+def _bearer_credentials(scope: Scope) -> bytes | None:
+    """The token of the request's first `Authorization: Bearer …` header, else None."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, credentials = value.partition(b" ")
+            return credentials.lstrip(b" ") if scheme.lower() == b"bearer" else None
+    return None
 
 
 def build_app(
@@ -29,7 +101,10 @@ def build_app(
     metrics: Callable[[], bytes],
     metrics_content_type: str,
     page: Callable[[], str],
+    token: str | None = None,
 ) -> Starlette:
+    """The three endpoints; with `token`, all but /health behind BearerTokenAuth."""
+
     async def health_endpoint(request: Request) -> Response:
         document = health()
         return Response(
@@ -49,7 +124,8 @@ def build_app(
             Route("/", dashboard_endpoint),
             Route("/health", health_endpoint),
             Route("/metrics", metrics_endpoint),
-        ]
+        ],
+        middleware=[Middleware(BearerTokenAuth, token=token)] if token is not None else [],
     )
 
 
