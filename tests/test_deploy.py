@@ -2,6 +2,7 @@
 
 The rules are checked and unit-tested by the real promtool (`promtool check rules`, `promtool
 test rules` on deploy/prometheus/alerts_test.yml, whose expected alerts are worked out by hand);
+the scrape config deploy/prometheus/prometheus.yml by `promtool check config`;
 the text a real `tradelens serve` answers at /metrics goes through `promtool check metrics`;
 and every metric a rule or a dashboard query names must be one that text exports.
 """
@@ -31,6 +32,7 @@ from analytics.service.telemetry import ServiceMetrics
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 ALERTS = DEPLOY / "prometheus" / "alerts.yml"
 ALERTS_TEST = DEPLOY / "prometheus" / "alerts_test.yml"
+PROMETHEUS_CONFIG = DEPLOY / "prometheus" / "prometheus.yml"
 DASHBOARD = DEPLOY / "grafana" / "tradelens.json"
 SERVICE_DOCS = DEPLOY.parent / "docs" / "service.md"
 PROMTOOL = shutil.which("promtool")
@@ -125,6 +127,27 @@ def test_alert_rules_fire_when_and_only_when_intended() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     tested = set(re.findall(r"alertname: (\w+)", ALERTS_TEST.read_text()))
     assert tested == set(re.findall(r"- alert: (\w+)", ALERTS.read_text()))
+
+
+# --------------------------------------------------------------------------- the scrape config
+
+
+@needs_promtool
+def test_prometheus_config_with_its_bearer_token_passes_promtool_check_config(
+    tmp_path: Path,
+) -> None:
+    """prometheus.yml as shipped, next to the alert rules and a token file as its comments say
+    (promtool reads both, relative to the config's folder)."""
+    for source in (PROMETHEUS_CONFIG, ALERTS):
+        shutil.copy(source, tmp_path / source.name)
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    [job] = [j for j in config["scrape_configs"] if j["job_name"] == "tradelens"]
+    assert job["authorization"]["type"] == "Bearer"
+    (tmp_path / job["authorization"]["credentials_file"]).write_text("a-token\n")
+    result = promtool("check", "config", str(tmp_path / PROMETHEUS_CONFIG.name))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = len(rule_expressions(ALERTS.read_text()))
+    assert f"SUCCESS: {rules} rules found" in result.stdout, result.stdout
 
 
 # --------------------------------------------------------------------------- the dashboard
