@@ -365,6 +365,29 @@ def test_parquet_struct_components_absent_on_some_rows(lens: Tradelens, tmp_path
 # --- rejects -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("kind", ["blocked", "trades"])
+def test_an_empty_component_name_is_a_rejected_row(lens: Tradelens, tmp_path: Path, kind) -> None:
+    """A component must have a name: "" (or only spaces) cannot be weighted or reported."""
+    make = blocked_trade if kind == "blocked" else executed_trade
+    lines = [
+        make("ok1", components={"flow": 0.5}),
+        make("bad2", components={"": 0.5}),
+        make("bad3", components={"flow": 0.1, "  ": 0.2}),
+        make("ok4", components={}),
+    ]
+    path = write_lines(tmp_path / f"{kind}.jsonl", lines)
+    report = ingest_one(lens, kind, path)
+    assert (report.accepted, report.rejected) == (2, 2)
+    assert [(row, field) for _, _, row, field, _ in rejects(lens)] == [
+        (2, "components"),
+        (3, "components"),
+    ]
+    assert all("a component name is empty" in r[4] for r in rejects(lens))
+    assert report.first_reject.startswith("row 2: field components")
+    ids = [r[0] for r in query(lens, "SELECT decision_id FROM raw.decisions ORDER BY 1")]
+    assert ids == ["ok1", "ok4"]
+
+
 def test_blocked_rejects_name_file_line_and_field(lens: Tradelens, tmp_path: Path) -> None:
     lines = [
         blocked_trade("b1"),  # 1

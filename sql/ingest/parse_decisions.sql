@@ -48,6 +48,7 @@ checked AS (
             WHEN direction IS NULL THEN ['direction', if(is_blank(direction_text), 'missing', unknown_direction(direction_text))]
             WHEN entry_score IS NULL THEN ['entry_score', if(is_blank(entry_score_text), 'missing', 'not a number: ' || entry_score_text)]
             WHEN parsed_components IS NULL THEN ['components', if(is_blank(components_text), 'missing', 'not a JSON object of numbers: ' || components_text)]
+            WHEN list_bool_or(list_transform(map_keys(parsed_components), lambda k: is_blank(k))) THEN ['components', 'a component name is empty: ' || components_text]
             WHEN NOT is_blank(notional_text) AND coalesce(notional <= 0, true) THEN ['notional', 'must be a positive number, got ' || notional_text]
             WHEN $kind = 'executed' AND entry_ts IS NULL THEN ['entry_ts', if(is_blank(entry_ts_text), 'missing', 'unparseable timestamp ' || entry_ts_text)]
             WHEN $kind = 'executed' AND coalesce(entry_price <= 0, true) THEN ['entry_price', if(is_blank(entry_price_text), 'missing', 'must be a positive price, got ' || entry_price_text)]
