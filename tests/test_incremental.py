@@ -146,12 +146,16 @@ def test_weights_that_moved_re_score_what_flips_and_equal_a_full_rebuild(
     assert weights["applied"].any()  # (and the run before had stepped them)
 
 
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [("n = n + 1", "count"), ("sum_pnl = sum_pnl + 0.000001", "P&L")],  # counts right, sum off
+)
 def test_statistics_that_do_not_match_the_store_are_rebuilt_and_say_so(
-    batches, tmp_path: Path, migrated_template: Path
+    batches, tmp_path: Path, migrated_template: Path, damage: str, why: str
 ):
-    """Kept statistics damaged between runs (a count off, a basis from another run) are
-    rebuilt from the outcome store, with a one-line note each, and the version equals a full
-    recompute's."""
+    """Kept statistics damaged between runs (a count or a P&L sum off, a basis from another
+    run) are rebuilt from the outcome store, with a one-line note each, and the version equals
+    a full recompute's."""
     damaged_wh, full_wh = tmp_path / "damaged.duckdb", tmp_path / "full.duckdb"
     shutil.copy(migrated_template, damaged_wh)
     shutil.copy(migrated_template, full_wh)
@@ -164,14 +168,14 @@ def test_statistics_that_do_not_match_the_store_are_rebuilt_and_say_so(
             ingest_one(lens, kind, file, interval="1m")
         with lens.warehouse(write=True) as wh:
             wh.execute(
-                "UPDATE state.cell_days SET n = n + 1 WHERE grid = 'timing' AND rowid = "
-                "(SELECT min(rowid) FROM state.cell_days WHERE grid = 'timing')"
+                f"UPDATE state.cell_days SET {damage} WHERE grid = 'timing' AND rowid = "
+                "(SELECT min(rowid) FROM state.cell_days WHERE grid = 'timing' AND sum_pnl <> 0)"
             )
             wh.execute("UPDATE state.learning_basis SET run_id = 99 WHERE grid = 'weight'")
         result = lens.run()
         latest = _latest(lens)
     assert result.status == "success", result.error
-    assert any(n.startswith("timing statistics did not match the outcome store's count")
+    assert any(n.startswith(f"timing statistics did not match the outcome store's {why}")
                for n in result.notes), result.notes  # fmt: skip
     assert (
         "weight statistics saved by run 99, the outcome store by run 1: rebuilt from the "

@@ -41,8 +41,8 @@ def timing_stats(run: RunContext) -> TimingStats:
     stored = cell_stats.stored(run.warehouse, GRID)
     why = cell_stats.reusable(stored, outcomes.basis_run, {}, outcomes.full)
     kept = stored.stats.filter(pl.col("cell").is_in(list(keys)))
-    if why is None and int(kept["n"].sum() or 0) != _stored_outcomes(run):
-        why = "did not match the outcome store's count: rebuilt from the store"
+    if why is None:
+        why = _mismatch(kept, run)
     if why is None:
         changed = run.engine.frame(load_sql("scenarios/timing_cell_days_changed"))
         stats = merge(kept, _keyed(changed, moments))
@@ -64,12 +64,12 @@ def _keyed(stats: pl.DataFrame, moments: pl.DataFrame) -> pl.DataFrame:
     ).drop("cell_id")
 
 
-def _stored_outcomes(run: RunContext) -> int:
-    """Outcomes the store holds at this run's known timing moments (what stored statistics
-    count): one per stored decision at each (sql/scenarios/known_moments.sql), and the store
-    holds every decision key from 0 up to its greatest."""
-    return run.warehouse.value(
-        "SELECT (SELECT count(*) FROM run_moments SEMI JOIN known_moments USING (moment_id) "
-        "WHERE in_timing_grid OR is_current_timing) "
-        "* (SELECT coalesce(max(decision_key), -1) + 1 FROM state.scenario_outcomes)"
-    )
+def _mismatch(kept: pl.DataFrame, run: RunContext) -> str | None:
+    """Why the kept statistics are not those of the outcome store at this run's known timing
+    moments (None: they are): the count of outcomes, or the exact sum of their P&L."""
+    count, pnl = run.warehouse.one(load_sql("scenarios/stored_timing_totals"))
+    if int(kept["n"].sum() or 0) != count:
+        return "did not match the outcome store's count: rebuilt from the store"
+    if (kept["sum_pnl"].sum() or 0) != (pnl or 0):
+        return "did not match the outcome store's P&L: rebuilt from the store"
+    return None
