@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 import polars as pl
@@ -111,6 +112,7 @@ class LastEvaluation:
     setting: object  # timing: the setting that evaluation started from
     current: str | None  # timing: digest of that setting's own outcomes then
     label: str  # "run 12", or in a walk-forward "boundary 2025-03-11T00:00:00Z"
+    as_of: datetime | None = None  # SPEC §18: that run's as-of moment (None: not recorded)
 
 
 @dataclass
@@ -126,6 +128,7 @@ class RunContext:
     recency: Recency
     last_evaluations: Mapping[str, LastEvaluation]
     full: bool = False
+    as_of: datetime | None = None  # SPEC §18: the greatest bar available_at (§16: the boundary)
     products: dict[str, Any] = field(default_factory=dict)
 
 

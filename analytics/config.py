@@ -19,6 +19,8 @@ DEFAULT_WAREHOUSE = Path("warehouse") / "tradelens.duckdb"
 OBJECTIVES = ("sharpe", "weighted_pnl", "pnl_over_drawdown")
 ENGINES = ("duckdb", "spark")
 BAR_TIMES = ("open", "close")
+DEFAULT_POLICY = "gate"  # SPEC §19: the policy the learning benchmark chose (README)
+PER_RUN = "run"  # learning_period: the literal per-cycle rule
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,14 @@ class Settings:
     counterfactual_weight: float = 0.5
     objective: str = "sharpe"
     min_samples: int = 30
-    require_significance: bool = True
+    require_significance: bool = True  # an alias (SPEC §19), read only when given: see below
+    learning_policy: str = DEFAULT_POLICY  # SPEC §19; given alone, require_significance sets it
     bootstrap_samples: int = 1000
     bootstrap_seed: int = 0
     confidence: float = 0.90
     learning_rate: float = 0.10
+    learning_period: str = "1d"  # SPEC §18: learning_rate per this much data time; "run" = per run
+    evaluation_guard: bool = True  # SPEC §19: a kind that loses out of sample is held at static
     half_life_days: float = 0  # recency weighting (SPEC §15); 0 = off
     keep_versions: int = 0  # published versions kept (SPEC §17); 0 = all
     evaluate_every: str = "1d"  # walk-forward step (SPEC §16): Nm, Nh or Nd
@@ -60,6 +65,11 @@ class Settings:
     spark_prices: str = ""  # Parquet bars (symbol, available_at, close); "" = from the warehouse
     spark_workdir: str = ""  # Parquet exchange folder; "" = a temp folder (local mode)
     initial_weights: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def learning_period_min(self) -> int | None:
+        """SPEC §18's period in minutes; None for "run" (learning_rate in every evaluated run)."""
+        return None if self.learning_period == PER_RUN else step_minutes(self.learning_period)
 
     def as_json(self) -> str:
         """The settings as recorded with each run."""
@@ -102,6 +112,8 @@ def settings_from_mapping(raw: dict[str, Any], source: str = "config") -> Settin
         if key not in _FIELDS:
             raise ConfigError(f"{source}: unknown key '{key}'")
         values[key] = _coerce(key, value, source)
+    if "learning_policy" not in values and "require_significance" in values:
+        values["learning_policy"] = "gate" if values["require_significance"] else "unguarded"
     settings = Settings(**values)
     _check_choices(settings, source)
     return settings
@@ -172,6 +184,8 @@ def _check_choices(s: Settings, source: str) -> None:
             fail(key, "must not be empty")
     if not 0 < s.confidence < 1:
         fail("confidence", "must be between 0 and 1")
+    if not 0 <= s.learning_rate <= 1:
+        fail("learning_rate", "must be between 0 and 1 (the share of the way a step takes)")
     if s.min_samples < 0 or s.bootstrap_samples < 1:
         fail("min_samples" if s.min_samples < 0 else "bootstrap_samples", "is out of range")
     if s.interval_min <= 0:
@@ -182,9 +196,22 @@ def _check_choices(s: Settings, source: str) -> None:
         fail("keep_versions", "must be 0 (keep all) or a positive number of versions")
     if s.evaluate_warmup_days < 0:
         fail("evaluate_warmup_days", "must be 0 or a positive number of days")
+    if s.learning_period != PER_RUN and step_minutes(s.learning_period) is None:
+        fail("learning_period", f"must be \"run\" or a whole number and m, h or d, e.g. 1d, "
+                                f"not {s.learning_period!r}")  # fmt: skip
+    if s.learning_policy not in policy_names():
+        fail("learning_policy", f"must be one of {', '.join(policy_names())}, not "
+                                f"{s.learning_policy!r}")  # fmt: skip
     if step_minutes(s.evaluate_every) is None:
         fail("evaluate_every", f"must be a whole number and m, h or d, e.g. 1d or 6h, not "
                                f"{s.evaluate_every!r}")  # fmt: skip
+
+
+def policy_names() -> tuple[str, ...]:
+    """The learning policies (SPEC §19), from their one registry."""
+    from analytics.learning.policies import POLICIES
+
+    return tuple(POLICIES)
 
 
 _STEP = re.compile(r"^\s*([0-9]+)\s*([mhd])\s*$")

@@ -13,7 +13,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import duckdb
 
@@ -30,6 +31,7 @@ from analytics.config import Settings
 from analytics.engines import open_engine
 from analytics.errors import one_line
 from analytics.learning.evidence import last_evaluations
+from analytics.learning.guard import apply_holds, holds, signature
 from analytics.learning.sizing import SizingGridComponent
 from analytics.learning.state import state_before
 from analytics.learning.timing import TimingGridComponent
@@ -115,19 +117,22 @@ def run_recompute(
         drill = bool(os.environ.get(FAULT_ENV))
         same_as = None if full or drill else _unchanged_since(warehouse, settings)
         if same_as is not None:
-            return _record_unchanged(warehouse, run_id, same_as, started)
+            return _record_unchanged(warehouse, settings, run_id, same_as, started)
         on_step(f"starting {settings.engine}")
         engine = open_engine(warehouse, settings)
         on_step("preparing inputs")
         prepare_run_inputs(warehouse, engine, settings)
+        as_of = _as_of(warehouse)
+        held = holds(warehouse, settings)  # SPEC §19: kinds the walk-forward found losing
         run = RunContext(
             engine,
             warehouse,
             settings,
             state_before(warehouse, settings, signals_seen(engine)),
-            Recency(settings.half_life_days, _as_of(warehouse)),
+            Recency(settings.half_life_days, as_of and as_of.date()),
             last_evaluations(warehouse),
             full,
+            as_of=as_of,
         )
         records: dict[str, ComponentRecord] = {}
         results: dict[str, ComponentResult] = {}
@@ -139,6 +144,11 @@ def run_recompute(
                 continue
             on_step(component.name.replace("_", " "))
             records[component.name] = _run_component(component, run, records, results, should_stop)
+            if component.learns and component.name in results and held:
+                found = results[component.name]
+                results[component.name] = replace(
+                    found, learned=apply_holds(found.learned, held, settings)
+                )
             if component.name in results:
                 run.products[component.name] = results[component.name].product
         on_step("publishing")
@@ -180,7 +190,7 @@ def _unchanged_since(warehouse: Warehouse, settings: Settings) -> int | None:
     if latest is None:
         return None
     run_id, config, watermark = latest
-    seen, now = json.loads(watermark or "{}"), _inputs_seen(warehouse)
+    seen, now = json.loads(watermark or "{}"), _inputs_seen(warehouse, settings)
     same_inputs = all(str(seen.get(k)) == str(v) for k, v in now.items())
     current = learning_settings(json.loads(settings.as_json()))
     if same_inputs and learning_settings(json.loads(config)) == current:
@@ -188,11 +198,18 @@ def _unchanged_since(warehouse: Warehouse, settings: Settings) -> int | None:
     return None
 
 
-def _record_unchanged(warehouse: Warehouse, run_id: int, same_as: int, started: float):
+def _record_unchanged(
+    warehouse: Warehouse, settings: Settings, run_id: int, same_as: int, started: float
+):
     warehouse.execute(
         "UPDATE runs SET status = 'unchanged', finished_at = ?, same_as = ?, watermark = ? "
         "WHERE run_id = ?",
-        [stored_utc_now(), same_as, json.dumps(_inputs_seen(warehouse), default=str), run_id],
+        [
+            stored_utc_now(),
+            same_as,
+            json.dumps(_inputs_seen(warehouse, settings), default=str),
+            run_id,
+        ],
     )
     return RunResult(
         run_id=run_id,
@@ -203,9 +220,9 @@ def _record_unchanged(warehouse: Warehouse, run_id: int, same_as: int, started: 
     )
 
 
-def _as_of(warehouse: Warehouse):
-    """SPEC §15's as-of date: the UTC date of the greatest bar available_at."""
-    return warehouse.value("SELECT CAST(max(available_at) AS DATE) FROM raw.prices")
+def _as_of(warehouse: Warehouse) -> datetime | None:
+    """The run's as-of moment (SPEC §15, §18): the greatest bar available_at."""
+    return warehouse.value("SELECT max(available_at) FROM raw.prices")
 
 
 def _with_dependencies(names: Sequence[str]) -> set[str]:
@@ -270,7 +287,7 @@ def _publish(
     )
     published = status != "failed"
     facts = {k: v for result in results.values() for k, v in result.facts.items()}
-    seen = _inputs_seen(warehouse)
+    seen = _inputs_seen(warehouse, settings)
     notes = _missing_inputs(seen) + [note for result in results.values() for note in result.notes]
     with warehouse.transaction():
         if published:
@@ -378,7 +395,10 @@ def _missing_inputs(seen: dict) -> list[str]:
     return notes
 
 
-def _inputs_seen(warehouse: Warehouse) -> dict:
-    """What a run sees of its inputs (the part of its watermark that says whether they changed)."""
-    return {k: (str(v) if v is not None else None)
+def _inputs_seen(warehouse: Warehouse, settings: Settings) -> dict:
+    """What a run sees of its inputs (the part of its watermark that says whether they
+    changed), and the kinds the evaluation guard holds (SPEC §19: a new or cleared hold is a
+    change to publish)."""
+    seen = {k: (str(v) if v is not None else None)
             for k, v in warehouse.rows(load_sql("warehouse/watermark"))[0].items()}  # fmt: skip
+    return seen | {"holds": signature(holds(warehouse, settings))}

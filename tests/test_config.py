@@ -38,7 +38,7 @@ def spec_defaults_toml() -> str:
 def test_spec_block_lists_every_key_with_its_default(tmp_path: Path) -> None:
     text = spec_defaults_toml()
     spec = tomllib.loads(text)
-    assert len(spec) == 33  # 32 keys and the [initial_weights] table, counted in SPEC §12
+    assert len(spec) == 36  # 35 keys and the [initial_weights] table, counted in SPEC §12
     config = tmp_path / "tradelens.toml"
     config.write_text(text)
     settings = load_settings(config)

@@ -20,8 +20,10 @@ from analytics.config import settings_from_mapping
 from analytics.context import Tradelens
 
 T0 = datetime(2025, 1, 6)  # Monday 00:00 UTC
-# Plain picking: the best cell by weighted_pnl is applied, from a single outcome up.
-PLAIN = {"objective": "weighted_pnl", "min_samples": 1, "require_significance": False}
+# Plain picking: the best cell by weighted_pnl is applied, from a single outcome up, a step per
+# evaluated run (SPEC §18's "run": these runs add evidence without new bars).
+PLAIN = {"objective": "weighted_pnl", "min_samples": 1, "require_significance": False,
+         "learning_period": "run"}  # fmt: skip
 _ids = count()
 
 

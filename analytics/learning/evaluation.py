@@ -17,7 +17,7 @@ sizing grid's buckets follow the quartile edges of each boundary's view.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -28,6 +28,7 @@ from analytics.components import LastEvaluation, RunContext, StateBefore
 from analytics.config import Settings, step_minutes
 from analytics.engines import DuckDBEngine
 from analytics.errors import TradelensError, one_line
+from analytics.learning.significance import gain_test
 from analytics.learning.sizing import KIND as MULTIPLIER
 from analytics.learning.sizing import learn_multipliers
 from analytics.learning.state import LEARNED_SCHEMA
@@ -43,7 +44,7 @@ from analytics.times import iso_utc, stored_utc_now
 from analytics.warehouse import Warehouse, load_sql
 
 SCORED_KINDS = (WEIGHT, MULTIPLIER, TIMING)
-POLICIES = ("learned", "static")
+LEARNED, STATIC = "learned", "static"  # the configured policy's lane, and the initial state
 CELL_SPAN = 1_000_000  # event cells: boundary · CELL_SPAN + the cell of its grid
 
 
@@ -61,6 +62,7 @@ class EvaluationResult:
     boundaries: int
     summary: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    confidence: float = 0.9  # of the gains' intervals (SPEC §16)
 
 
 def schedule(warehouse: Warehouse, settings: Settings, start: date | None, end: date | None):
@@ -105,10 +107,13 @@ def evaluate(
     *,
     start: date | None = None,
     end: date | None = None,
+    policies: Sequence[str] = (),
+    trigger: str = "cli",
     on_progress: Callable[[int, int], None] = lambda done, total: None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> EvaluationResult:
-    """Replay the learning loop at every boundary and score it; publish it atomically."""
+    """Replay the learning loop at every boundary and score it; publish it atomically.
+    `policies` walk forward beside the configured one (`learned`), each as its own rows."""
     started = time.monotonic()
     plan = schedule(warehouse, settings, start, end)
     warehouse.execute(
@@ -118,12 +123,12 @@ def evaluate(
     evaluation_id = warehouse.value("SELECT coalesce(max(evaluation_id), 0) + 1 FROM evaluations")
     warehouse.execute(
         "INSERT INTO evaluations (evaluation_id, started_at, status, config, first_boundary, "
-        "end_at, boundaries) VALUES (?, ?, 'running', ?, ?, ?, ?)",
+        "end_at, boundaries, trigger) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
         [evaluation_id, stored_utc_now(), settings.as_json(), plan.boundaries[0],
-         plan.end_at, len(plan.boundaries)],
+         plan.end_at, len(plan.boundaries), trigger],
     )  # fmt: skip
     try:
-        walk = WalkForward(warehouse, settings, plan)
+        walk = WalkForward(warehouse, settings, plan, policies)
         steps = walk.learn(on_progress, should_stop)
         periods, summary = walk.score()
         with warehouse.transaction():
@@ -145,7 +150,11 @@ def evaluate(
     finally:
         warehouse.drop_temporaries()
     return EvaluationResult(
-        evaluation_id, len(plan.boundaries), summary.to_dicts(), time.monotonic() - started
+        evaluation_id,
+        len(plan.boundaries),
+        summary.to_dicts(),
+        time.monotonic() - started,
+        settings.confidence,
     )
 
 
@@ -192,10 +201,30 @@ def _by_boundary(frame: pl.DataFrame) -> dict:
     return frame.partition_by("k", as_dict=True, include_key=False)
 
 
+@dataclass
+class Lane:
+    """One learning policy walked forward: `learned` (the configured policy) or one named by
+    `tradelens evaluate --policies`; its state, its last evaluations, S_k at every boundary."""
+
+    name: str
+    settings: Settings
+    state: StateBefore
+    last: dict[str, LastEvaluation] = field(default_factory=dict)
+    states: list[StateBefore] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    weight_events: tuple[dict, Events] | None = None
+
+
 class WalkForward:
     """The data of one evaluation, and the learning loop over its boundaries."""
 
-    def __init__(self, warehouse: Warehouse, settings: Settings, plan: Schedule) -> None:
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        settings: Settings,
+        plan: Schedule,
+        policies: Sequence[str] = (),
+    ) -> None:
         self.warehouse, self.settings, self.plan = warehouse, settings, plan
         self.engine = DuckDBEngine(warehouse)  # the walk-forward reads the warehouse's own history
         prepare_run_inputs(warehouse, self.engine, settings)
@@ -234,65 +263,71 @@ class WalkForward:
         grid = [self.moments[m] for m in grid_moments(settings)] + [self.moments[initial]]
         self.timing_events: dict[int, Events] = {}
         self._timing_events(list(dict.fromkeys(grid)))
-        self.weight_events: tuple[tuple, Events] | None = None
-        self.states: list[StateBefore] = []
+        self.first_weight_stream: tuple[dict, pl.DataFrame] | None = None
         self.edges: list[list[float]] = []
         self.initial = StateBefore(
             {s: settings.initial_weights.get(s, 1.0) for s in self.signals}, {}, *initial
         )
+        lanes = {LEARNED: settings} | {
+            name: replace(settings, learning_policy=name) for name in policies
+        }
+        self.lanes = [Lane(name, lane, self.initial) for name, lane in lanes.items()]
 
     # --- the learning loop ----------------------------------------------------------------
 
     def learn(self, on_progress, should_stop) -> pl.DataFrame:
-        """S_k at every boundary; the learned_state rows of each, with its boundary."""
-        state, last = self.initial, {}
-        rows = []
+        """S_k of every lane at every boundary, in lockstep (the lanes share the timing and
+        sizing statistics of each boundary); the learned_state rows of each, with its boundary
+        and lane (`policy`)."""
         total = len(self.plan.boundaries)
         for k, t in enumerate(self.plan.boundaries):
             if should_stop():
                 raise KeyboardInterrupt("stop requested")
             seen = [s for s in self.signals if self.first_seen.get(s, total) <= k]
             if not seen and not self._any_decision(k):
-                self.states.append(state)  # a view without decisions: S_k = S_(k−1)
+                for lane in self.lanes:
+                    lane.states.append(lane.state)  # a view without decisions: S_k = S_(k−1)
                 self.edges.append(self.edges[-1] if self.edges else [])
                 on_progress(k + 1, total)
                 continue
-            run = RunContext(
-                self.engine, self.warehouse, self.settings, _with_signals(state, seen, self),
-                Recency(self.settings.half_life_days, t.date()), last,
-            )  # fmt: skip
-            label = f"boundary {iso_utc(t)}"
-            learned, evidence = self._decide(run, k, t, seen)
-            for found in evidence:
-                last = last | {found.kind: LastEvaluation(found.digest, found.setting,
-                                                          found.current, label)}  # fmt: skip
-            state = _after(run.before, learned)
-            self.states.append(state)
-            rows += [{"boundary": t, **row} for row in learned]
+            edges = self._edges_at(t)
+            self.edges.append(edges or [])
+            buckets = None if edges is None else self._buckets_at(t, edges)
+            for lane in self.lanes:
+                self._step(lane, k, t, seen, edges, buckets)
             on_progress(k + 1, total)
-        return pl.DataFrame(rows, schema={"boundary": pl.Datetime("us"), **LEARNED_SCHEMA})
+        rows = [row for lane in self.lanes for row in lane.rows]
+        return pl.DataFrame(
+            rows, schema={"boundary": pl.Datetime("us"), "policy": pl.String, **LEARNED_SCHEMA}
+        )
 
-    def _decide(self, run: RunContext, k: int, t: datetime, seen: list[str]):
-        since = {kind: (run.last_evaluations[kind].label if kind in run.last_evaluations
-                        else "the first boundary") for kind in SCORED_KINDS}  # fmt: skip
-        evidence = []
+    def _step(self, lane: Lane, k: int, t: datetime, seen: list[str], edges, buckets) -> None:
+        """One lane's decisions at boundary k: S_k from S_(k−1)."""
+        run = RunContext(
+            self.engine, self.warehouse, lane.settings, _with_signals(lane.state, seen, self),
+            Recency(self.settings.half_life_days, t.date()), lane.last, as_of=t,
+        )  # fmt: skip
         timing_stats = self._timing_stats(k, (run.before.entry_delay_min, run.before.hold_min))
-        timing_rows, found = learn_timing(run, timing_stats, since[TIMING])
-        evidence += [found] if found else []
+        timing_rows, timing_found = learn_timing(run, timing_stats)
         cells = weight_cells(seen, run.before.weights, self.settings.weight_variations)
-        _, weight_rows, found = learn_weights(run, self._weight_stats(k, run), cells,
-                                              since[WEIGHT])  # fmt: skip
-        evidence += [found] if found else []
-        edges = self._edges_at(t)
-        self.edges.append(edges or [])
-        sizing_rows = []
-        if edges is not None:
-            buckets = self.engine.frame(load_sql("evaluation/sizing_cell_days_at"),
-                                        {"t": t, "edges": edges})  # fmt: skip
-            buckets = merge(buckets.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")))
-            _, sizing_rows, found = learn_multipliers(run, buckets, edges, since[MULTIPLIER])
-            evidence += [found] if found else []
-        return weight_rows + sizing_rows + timing_rows, evidence
+        _, weight_rows, weight_found = learn_weights(run, self._weight_stats(k, run, lane), cells)
+        sizing_rows, sizing_found = [], None
+        if buckets is not None:
+            _, sizing_rows, sizing_found = learn_multipliers(run, buckets, edges)
+        label = f"boundary {iso_utc(t)}"
+        for found in (timing_found, weight_found, sizing_found):
+            if found is not None:
+                lane.last = lane.last | {found.kind: LastEvaluation(
+                    found.digest, found.setting, found.current, label, t)}  # fmt: skip
+        learned = weight_rows + sizing_rows + timing_rows
+        lane.state = _after(run.before, learned)
+        lane.states.append(lane.state)
+        lane.rows += [{"boundary": t, "policy": lane.name, **row} for row in learned]
+
+    def _buckets_at(self, t: datetime, edges: list[float]) -> pl.DataFrame:
+        buckets = self.engine.frame(load_sql("evaluation/sizing_cell_days_at"),
+                                    {"t": t, "edges": edges})  # fmt: skip
+        return merge(buckets.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")))
 
     def _timing_stats(self, k: int, current: tuple[float, float]) -> pl.DataFrame:
         if current not in self.moments:
@@ -335,16 +370,20 @@ class WalkForward:
         )
         self.moments[moment] = moment_id
 
-    def _weight_stats(self, k: int, run: RunContext) -> pl.DataFrame:
-        """The weight grid's statistics at boundary k under the weights of S_(k−1): the event
-        stream of the first weights, then, at each step, the events of what flips."""
+    def _weight_stats(self, k: int, run: RunContext, lane: Lane) -> pl.DataFrame:
+        """The weight grid's statistics at boundary k under the lane's weights of S_(k−1): the
+        event stream of the first weights (the same for every lane), then, at each step, the
+        events of what flips."""
         weights = {s: run.before.weights.get(s, self.initial.weights[s]) for s in self.signals}
-        if self.weight_events is None:
-            self.weight_events = (weights, Events(self._weight_event_stream(weights)))
-        elif self.weight_events[0] != weights:
-            old, events = self.weight_events
-            self.weight_events = (weights, events.moved(self._weight_event_stream(weights, old)))
-        return self.weight_events[1].at(k)
+        if lane.weight_events is None:
+            if self.first_weight_stream is None:
+                self.first_weight_stream = (weights, self._weight_event_stream(weights))
+            first, stream = self.first_weight_stream
+            lane.weight_events = (first, Events(stream))
+        if lane.weight_events[0] != weights:
+            old, events = lane.weight_events
+            lane.weight_events = (weights, events.moved(self._weight_event_stream(weights, old)))
+        return lane.weight_events[1].at(k)
 
     def _weight_event_stream(
         self, weights: dict[str, float], before: dict[str, float] | None = None
@@ -378,12 +417,14 @@ class WalkForward:
     # --- scoring --------------------------------------------------------------------------
 
     def score(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Every period under S_k and S_init (SPEC §16's periods and summary)."""
+        """Every period under each lane's S_k and S_init (SPEC §16's periods and summary)."""
         last = len(self.plan.boundaries) - 1
+        names = [lane.name for lane in self.lanes] + [STATIC]
         policies = []
-        for k, state in enumerate(self.states):
-            for policy, chosen in enumerate((state, self.initial)):
-                edges = self.edges[k] if policy == 0 else []
+        for k in range(last + 1):
+            chosen_states = [lane.states[k] for lane in self.lanes] + [self.initial]
+            for policy, chosen in enumerate(chosen_states):
+                edges = self.edges[k] if names[policy] != STATIC else []
                 multipliers = [chosen.multipliers.get(b, 1.0) for b in range(len(edges) + 1)]
                 weights = [chosen.weights.get(s, self.initial.weights[s]) for s in self.signals]
                 policies.append((k, policy, weights, edges, multipliers,
@@ -401,53 +442,86 @@ class WalkForward:
         stats = self.engine.frame(
             load_sql("evaluation/scored"),
             {"last_period": last, "end_at": end_at, "components": self.signals,
-             "score_threshold": self.settings.score_threshold,
+             "score_threshold": self.settings.score_threshold, "policies": len(names),
              "score_block_reasons": list(self.settings.score_block_reasons)},
         )  # fmt: skip
         stats = merge(stats.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")))
+        lanes = len(names)
         cells = [(k, policy, kind) for k in range(last + 1) for kind in range(3)
-                 for policy in range(2)]  # fmt: skip
-        table = metrics(stats, [str((k * 2 + p) * 3 + kind) for k, p, kind in cells], OFF)
+                 for policy in range(lanes)]  # fmt: skip
+        table = metrics(stats, [str((k * lanes + p) * 3 + kind) for k, p, kind in cells], OFF)
         keys = pl.DataFrame(
-            [(self.plan.boundaries[k], SCORED_KINDS[kind], POLICIES[p]) for k, p, kind in cells],
+            [(self.plan.boundaries[k], SCORED_KINDS[kind], names[p]) for k, p, kind in cells],
             schema={"boundary": pl.Datetime("us"), "kind": pl.String, "policy": pl.String},
             orient="row",
         )
         periods = pl.concat([keys, table.drop("cell")], how="horizontal")
-        return periods, _summary(stats, periods, last)
+        return periods, _summary(stats, periods, names, self.settings)
 
 
-def _summary(stats: pl.DataFrame, periods: pl.DataFrame, last: int) -> pl.DataFrame:
-    """Per kind and policy: every period's scored outcomes together; for `learned`, its gain
-    in weighted P&L over `static` and the share of periods where it did at least as well."""
+def _summary(
+    stats: pl.DataFrame, periods: pl.DataFrame, names: list[str], settings: Settings
+) -> pl.DataFrame:
+    """Per kind and policy: every period's scored outcomes together; for each learning lane,
+    its gain in weighted P&L over `static`, the share of periods where it did at least as
+    well, and whether the gain is real (SPEC §16)."""
+    last = periods["boundary"].n_unique() - 1
     rows = []
     for kind_index, kind in enumerate(SCORED_KINDS):
-        for p, policy in enumerate(POLICIES):
-            cells = [str((k * 2 + p) * 3 + kind_index) for k in range(last + 1)]
+        static_pnl = None
+        for p in reversed(range(len(names))):  # static (the last lane) first: the baseline
+            cells = [str((k * len(names) + p) * 3 + kind_index) for k in range(last + 1)]
             together = relabel(stats.filter(pl.col("cell").is_in(cells)), "all")
-            rows.append({"kind": kind, "policy": policy,
-                         **metrics(together, ["all"], OFF).drop("cell").to_dicts()[0]})  # fmt: skip
-    summary = pl.DataFrame(rows)
-    gains, better = [], []
-    for kind in SCORED_KINDS:
-        mine = periods.filter(pl.col("kind") == kind)
-        learned = mine.filter(pl.col("policy") == "learned").sort("boundary")
-        static = mine.filter(pl.col("policy") == "static").sort("boundary")
-        judged = [(a, b) for a, b, na, nb in zip(learned["weighted_pnl"], static["weighted_pnl"],
-                                                 learned["n"], static["n"], strict=True)
-                  if na + nb > 0]  # fmt: skip
-        wins = sum(1 for a, b in judged if a >= b or objectives_equal(a, b))
-        share = wins / len(judged) if judged else None
-        totals = summary.filter(pl.col("kind") == kind)
-        gain = (totals.filter(pl.col("policy") == "learned")["weighted_pnl"][0]
-                - totals.filter(pl.col("policy") == "static")["weighted_pnl"][0])  # fmt: skip
-        for policy in POLICIES:
-            gains.append(gain if policy == "learned" else None)
-            better.append(share if policy == "learned" else None)
-    return summary.with_columns(
-        pl.Series("gain_weighted_pnl", gains, dtype=pl.Float64),
-        pl.Series("periods_better", better, dtype=pl.Float64),
-    ).select("kind", "policy", *METRIC_COLUMNS, "gain_weighted_pnl", "periods_better")
+            row = {"kind": kind, "policy": names[p],
+                   **metrics(together, ["all"], OFF).drop("cell").to_dicts()[0]}  # fmt: skip
+            if names[p] == STATIC:
+                static_pnl = row["weighted_pnl"]
+                row |= dict.fromkeys(GAIN_COLUMNS)
+            else:
+                row |= _gain(periods, kind, names[p], row["weighted_pnl"] - static_pnl, settings)
+            rows.append(row)
+    order = {name: i for i, name in enumerate(names)}
+    kinds = {k: i for i, k in enumerate(SCORED_KINDS)}
+    types = dict.fromkeys(GAIN_COLUMNS[:-1], pl.Float64) | {"verdict": pl.String}
+    summary = pl.DataFrame(rows, schema_overrides=types)
+    return summary.sort(
+        pl.col("kind").replace_strict(kinds), pl.col("policy").replace_strict(order)
+    ).select("kind", "policy", *METRIC_COLUMNS, *GAIN_COLUMNS)
+
+
+GAIN_COLUMNS = ("gain_weighted_pnl", "periods_better", "gain_p_value", "gain_lo", "gain_hi",
+                "verdict")  # fmt: skip
+
+
+def _gain(periods: pl.DataFrame, kind: str, policy: str, gain: float, settings: Settings) -> dict:
+    """A lane's gain over static on one kind: the total, the share of periods at least as good,
+    and SPEC §16's test over date blocks of the boundaries."""
+    mine = periods.filter(pl.col("kind") == kind)
+    paired = (
+        mine.filter(pl.col("policy") == policy).select("boundary", "n", "weighted_pnl")
+        .join(mine.filter(pl.col("policy") == STATIC).select("boundary", "n", "weighted_pnl"),
+              on="boundary", suffix="_static")
+        .sort("boundary")
+    )  # fmt: skip
+    pairs = paired.select("weighted_pnl", "weighted_pnl_static", "n", "n_static").iter_rows()
+    judged = [(a, b) for a, b, na, nb in pairs if na + nb > 0]
+    wins = sum(1 for a, b in judged if a >= b or objectives_equal(a, b))
+    blocks = (
+        paired.group_by(pl.col("boundary").dt.date().alias("day"))
+        .agg((pl.col("weighted_pnl").fill_null(0) - pl.col("weighted_pnl_static").fill_null(0))
+             .sum().alias("y"))
+        .sort("day")
+    )  # fmt: skip
+    test = gain_test(blocks["y"].to_numpy(), samples=settings.bootstrap_samples,
+                     seed=settings.bootstrap_seed, confidence=settings.confidence)  # fmt: skip
+    return {
+        "gain_weighted_pnl": gain,
+        "periods_better": wins / len(judged) if judged else None,
+        "gain_p_value": test.p_value,
+        "gain_lo": test.lo,
+        "gain_hi": test.hi,
+        "verdict": test.verdict,
+    }
 
 
 def _after(before: StateBefore, learned: list[dict]) -> StateBefore:
@@ -499,18 +573,24 @@ _EVAL_OUTCOMES = (
 )
 
 
-def verdict(summary: list[dict]) -> list[str]:
-    """One line per kind, for people: learned vs static out of sample."""
+def verdict(summary: list[dict], confidence: float = 0.9) -> list[str]:
+    """One line per kind and learning policy, for people: its out-of-sample gain over static
+    and SPEC §16's verdict (the only place "helped" or "hurt" comes from)."""
     lines = []
-    by = {(r["kind"], r["policy"]): r for r in summary}
-    for kind in SCORED_KINDS:
-        learned, static = by[(kind, "learned")], by[(kind, "static")]
-        better = learned["periods_better"]
+    static = {r["kind"]: r for r in summary if r["policy"] == STATIC}
+    for row in summary:
+        if row["policy"] == STATIC:
+            continue
+        base = static[row["kind"]]
+        better = row["periods_better"]
         share = "no period with a resolved outcome" if better is None else (
             f"at least as good in {better:.0%} of periods")  # fmt: skip
+        interval = "" if row["gain_p_value"] is None else (
+            f" ({confidence:.0%} interval {row['gain_lo']:+,.2f} to {row['gain_hi']:+,.2f}, "
+            f"p = {row['gain_p_value']:.3g})")  # fmt: skip
         lines.append(
-            f"{kind}: out of sample, learned {learned['weighted_pnl']:+,.2f} vs static "
-            f"{static['weighted_pnl']:+,.2f} weighted P&L ({learned['gain_weighted_pnl']:+,.2f}), "
-            f"{share}"
+            f"{row['kind']} ({row['policy']}): {row['verdict']}: gain "
+            f"{row['gain_weighted_pnl']:+,.2f}{interval}; learned {row['weighted_pnl']:+,.2f} "
+            f"vs static {base['weighted_pnl']:+,.2f} weighted P&L, {share}"
         )
     return lines

@@ -2,7 +2,8 @@
 its cells are computed from) is summarised as a digest of its cell statistics: per cell and
 status, how many outcomes, which decisions (a checksum of their keys) and what they earned
 (that checksum × pnl). A kind is *evaluated* when its digest differs from the one of its last
-evaluation; otherwise nothing is decided and its settings stay.
+evaluation; otherwise nothing is decided and its settings stay. SPEC §18: it is evaluated only
+when its data time (the as-of moment) moved too, and a step is scaled to how far it moved.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import hashlib
 import json
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
-from analytics.components import LastEvaluation
+from analytics.components import LastEvaluation, RunContext
+from analytics.learning.update import Review
 from analytics.warehouse import Warehouse
 
 
@@ -53,33 +56,48 @@ def changed(now: Evidence, last: LastEvaluation | None) -> bool:
     return now.setting == last.setting and now.current != last.current
 
 
+def review(now: Evidence, run: RunContext) -> Review:
+    """SPEC §14 and §18: whether the kind is evaluated this run, and r. Unchanged evidence, or a
+    data time not later than the last evaluation's, is not evaluated."""
+    settings = run.settings
+    last = run.last_evaluations.get(now.kind)
+    if not changed(now, last):
+        return Review(f"no new evidence since {last.label}", settings.learning_rate)
+    period = settings.learning_period_min
+    if period is None or last is None or last.as_of is None or run.as_of is None:
+        return Review(None, settings.learning_rate)  # per run, or Δ = learning_period
+    elapsed = (run.as_of - last.as_of).total_seconds() / 60
+    if elapsed <= 0:
+        return Review(f"no new data time since {last.label}", settings.learning_rate)
+    return Review(None, 1 - (1 - settings.learning_rate) ** (elapsed / period))
+
+
 def last_evaluations(warehouse: Warehouse) -> dict[str, LastEvaluation]:
     rows = warehouse.rows("SELECT * FROM state.evidence")
     return {
         r["kind"]: LastEvaluation(
             r["evidence"], json.loads(r["setting"]) if r["setting"] else None, r["current"],
-            f"run {r['evaluated_run']}",
+            f"run {r['evaluated_run']}", r["as_of"],
         )
         for r in rows
     }  # fmt: skip
 
 
-def save_evaluation(warehouse: Warehouse, evidence: Evidence, run_id: int) -> None:
-    """Record that `evidence.kind` was evaluated in run `run_id` (publishing transaction)."""
+def save_evaluation(
+    warehouse: Warehouse, evidence: Evidence, run_id: int, as_of: datetime | None
+) -> None:
+    """Record that `evidence.kind` was evaluated in run `run_id` at data time `as_of`
+    (publishing transaction)."""
     warehouse.execute("DELETE FROM state.evidence WHERE kind = ?", [evidence.kind])
     warehouse.execute(
-        "INSERT INTO state.evidence VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO state.evidence (kind, evidence, setting, current, evaluated_run, as_of) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         [
             evidence.kind,
             evidence.digest,
             None if evidence.setting is None else json.dumps(evidence.setting),
             evidence.current,
             run_id,
+            as_of,
         ],
     )
-
-
-def since(last_evaluations: dict[str, LastEvaluation], kind: str) -> str:
-    """How a note names the last evaluation of `kind` ("run 12")."""
-    last = last_evaluations.get(kind)
-    return last.label if last else "the first run"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,6 +27,9 @@ class Significance:
     gain: float  # g[b]: obj(best) − obj(current) on the calendar
     gain_lo: float  # quantiles of the resampled gain g*[b][·]
     gain_hi: float
+    resampled: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """g*[c][r] (candidates × samples, not recentred), in the candidates' order: what a
+    learning policy may read beyond the test (SPEC §19)."""
 
 
 def reality_check(
@@ -50,8 +53,8 @@ def reality_check(
     on_calendar = {r: _objective(values[r], objective) for r in rows}
     resampled = {r: _resampled(values[r], idx, counts, objective) for r in rows}
     gains = {r: resampled[r] - resampled[current] for r in rows}
-    centred = np.stack([gains[c] - gains[c].mean() for c in candidates])
-    t_star = centred.max(axis=0)
+    per_candidate = np.stack([gains[c] for c in candidates])
+    t_star = np.stack([gains[c] - gains[c].mean() for c in candidates]).max(axis=0)
     gain = on_calendar[best] - on_calendar[current]
     exceed = int((t_star >= gain).sum())
     alpha = (1 - confidence) / 2
@@ -62,6 +65,7 @@ def reality_check(
         gain=float(gain),
         gain_lo=float(lo),
         gain_hi=float(hi),
+        resampled=per_candidate,
     )
 
 
@@ -129,3 +133,35 @@ def _drawdown(drawn: np.ndarray) -> np.ndarray:
     cumulative = np.cumsum(drawn, axis=1)
     peak = np.maximum(np.maximum.accumulate(cumulative, axis=1), 0.0)
     return np.maximum((peak - cumulative).max(axis=1), 0.0)
+
+
+@dataclass(frozen=True)
+class GainTest:
+    """SPEC §16's "Is the gain real?": the walk-forward gain resampled by date blocks."""
+
+    p_value: float | None
+    lo: float | None
+    hi: float | None
+    verdict: str  # helped | hurt | no measurable difference | too little data
+
+
+HELPED, HURT, NO_DIFFERENCE, TOO_LITTLE = (
+    "helped", "hurt", "no measurable difference", "too little data",
+)  # fmt: skip
+
+
+def gain_test(blocks: np.ndarray, *, samples: int, seed: int, confidence: float) -> GainTest:
+    """`blocks` y[d]: learned − static weighted P&L per date block. S[r] = Σ y[idx[r]] with
+    §13's draws; k = #{S[r] − T >= |T|}; p = (1 + k)/(B + 1); helped or hurt (by the sign of
+    T) when 1 + k <= (1 − confidence)·(B + 1)."""
+    n_blocks = len(blocks)
+    if n_blocks < 2:
+        return GainTest(None, None, None, TOO_LITTLE)
+    total = float(blocks.sum())
+    _, counts = _draws(seed, n_blocks, samples)
+    resampled = counts @ blocks
+    exceed = int((resampled - total >= abs(total)).sum())
+    lo, hi = np.quantile(resampled, [(1 - confidence) / 2, (1 + confidence) / 2])
+    passed = 1 + exceed <= (1 - confidence) * (samples + 1) + 1e-9
+    verdict = NO_DIFFERENCE if not passed or total == 0 else (HELPED if total > 0 else HURT)
+    return GainTest((1 + exceed) / (samples + 1), float(lo), float(hi), verdict)

@@ -15,9 +15,10 @@ import polars as pl
 from analytics.cell_stats import METRIC_COLUMNS, merge, metrics, objective_value, scaled
 from analytics.components import ComponentResult, FrameRows, RunContext
 from analytics.engines import Engine
-from analytics.learning.evidence import Evidence, changed, digest, save_evaluation, since
+from analytics.learning.evidence import Evidence, digest, review, save_evaluation
+from analytics.learning.policies import Cell
 from analytics.learning.state import learned_frame, state_row
-from analytics.learning.update import Cell, decide, gradual_step
+from analytics.learning.update import decide
 from analytics.warehouse import load_sql
 
 KIND = "multiplier"
@@ -55,7 +56,7 @@ def books(buckets: pl.DataFrame, before: list[float], multipliers) -> pl.DataFra
 
 
 def learn_multipliers(
-    run: RunContext, buckets: pl.DataFrame, edges: list[float], last: str
+    run: RunContext, buckets: pl.DataFrame, edges: list[float]
 ) -> tuple[pl.DataFrame, list[dict], Evidence | None]:
     """The published grid, one learned_state row per bucket (M_b ← M_b + rate·(m* − M_b)), and
     the evidence to record when the buckets were evaluated."""
@@ -68,7 +69,7 @@ def learn_multipliers(
     table = metrics(stats, [CURRENT, *(book_key(b, m) for b, _, _, m in cells)], run.recency)
     by_key = {r["cell"]: r for r in table.iter_rows(named=True)}
     evidence = Evidence(KIND, digest(buckets, extra=edges))
-    evaluated = changed(evidence, run.last_evaluations.get(KIND))
+    verdict = review(evidence, run)
     current_row = by_key[CURRENT]
     learned = []
     for b, lo, hi, _ in cells[:: len(settings.size_multipliers)]:
@@ -80,12 +81,9 @@ def learn_multipliers(
                  (abs(m - before[b]),))
             for bb, _, _, m in cells if bb == b
         ]  # fmt: skip
-        choice = decide(candidates, current, stats, settings, run.recency,
-                        evaluated=evaluated, since=last)  # fmt: skip
+        choice = decide(candidates, current, stats, settings, run.recency, verdict)
         best = choice.best.value if choice.best else None
-        after = (
-            gradual_step(before[b], best, settings.learning_rate) if choice.applied else before[b]
-        )
+        after = choice.after(before[b], lambda c: c.value)
         learned.append(state_row(KIND, str(b), before[b], best, after, choice, lo, hi))
     keys = pl.DataFrame(cells, schema=["bucket", "score_lo", "score_hi", "multiplier"],
                         orient="row")  # fmt: skip
@@ -93,7 +91,7 @@ def learn_multipliers(
     published = pl.concat([keys, grid_rows], how="horizontal").select(
         pl.col("bucket").cast(pl.Int32), "score_lo", "score_hi", "multiplier", *METRIC_COLUMNS
     )
-    return published, learned, (evidence if evaluated else None)
+    return published, learned, (evidence if verdict.skip is None else None)
 
 
 class SizingGridComponent:
@@ -112,13 +110,11 @@ class SizingGridComponent:
             return ComponentResult()
         buckets = run.engine.frame(load_sql("learning/sizing_cell_days"), {"edges": edges})
         buckets = merge(buckets.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")))
-        published, learned, evaluated = learn_multipliers(
-            run, buckets, edges, since(run.last_evaluations, KIND)
-        )
+        published, learned, evaluated = learn_multipliers(run, buckets, edges)
 
         def save(warehouse, run_id: int) -> None:
             if evaluated is not None:
-                save_evaluation(warehouse, evaluated, run_id)
+                save_evaluation(warehouse, evaluated, run_id, run.as_of)
 
         return ComponentResult(
             tables={"sizing_grid": FrameRows(published)},

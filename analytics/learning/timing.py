@@ -10,9 +10,10 @@ import polars as pl
 from analytics import cell_stats
 from analytics.cell_stats import METRIC_COLUMNS, merge, metrics, objective_value, relabel
 from analytics.components import ComponentResult, FrameRows, RunContext
-from analytics.learning.evidence import Evidence, changed, digest, save_evaluation, since
+from analytics.learning.evidence import Evidence, digest, review, save_evaluation
+from analytics.learning.policies import Cell
 from analytics.learning.state import learned_frame, state_row
-from analytics.learning.update import Cell, decide, gradual_step
+from analytics.learning.update import decide
 from analytics.scenarios.timing import GRID, KINDS, POPULATIONS, timing_key, timing_stats
 
 KIND = "timing"
@@ -41,11 +42,9 @@ def timing_grid(stats: pl.DataFrame, moments, recency) -> pl.DataFrame:
     return pl.concat([keys, table.drop("cell")], how="horizontal")
 
 
-def learn_timing(
-    run: RunContext, stats: pl.DataFrame, last: str
-) -> tuple[list[dict], Evidence | None]:
+def learn_timing(run: RunContext, stats: pl.DataFrame) -> tuple[list[dict], Evidence | None]:
     """The two learned_state rows (entry_delay_min, hold_min), and the evidence to record when
-    the unit was evaluated (None when it was not: nothing new since `last`)."""
+    the unit was evaluated (None when it was not)."""
     settings = run.settings
     delay0, hold0 = run.before.entry_delay_min, run.before.hold_min
     moments = grid_moments(settings)
@@ -67,14 +66,14 @@ def learn_timing(
         setting=[delay0, hold0],
         current=digest(stats, [timing_key(delay0, hold0, k) for k in KINDS]),
     )
-    evaluated = changed(evidence, run.last_evaluations.get(KIND))
-    choice = decide(cells, current, stats, settings, run.recency, evaluated=evaluated, since=last)
+    verdict = review(evidence, run)
+    choice = decide(cells, current, stats, settings, run.recency, verdict)
     best = choice.best.value if choice.best else (None, None)
     rows = []
-    for name, start, target in (("entry_delay_min", delay0, best[0]), ("hold_min", hold0, best[1])):
-        after = gradual_step(start, target, settings.learning_rate) if choice.applied else start
-        rows.append(state_row(KIND, name, start, target, after, choice))
-    return rows, (evidence if evaluated else None)
+    for i, (name, start) in enumerate((("entry_delay_min", delay0), ("hold_min", hold0))):
+        after = choice.after(start, lambda c, i=i: c.value[i])
+        rows.append(state_row(KIND, name, start, best[i], after, choice))
+    return rows, (evidence if verdict.skip is None else None)
 
 
 class TimingGridComponent:
@@ -95,12 +94,12 @@ class TimingGridComponent:
         published = timing_grid(stats, moments, run.recency).select(
             "entry_delay_min", "hold_min", "population", *METRIC_COLUMNS
         )
-        learned, evaluated = learn_timing(run, stats, since(run.last_evaluations, KIND))
+        learned, evaluated = learn_timing(run, stats)
 
         def save(warehouse, run_id: int) -> None:
             cell_stats.save(warehouse, GRID, computed.stats, run_id, {})
             if evaluated is not None:
-                save_evaluation(warehouse, evaluated, run_id)
+                save_evaluation(warehouse, evaluated, run_id, run.as_of)
 
         notes = [f"timing statistics {computed.rebuilt}"] if computed.rebuilt else []
         return ComponentResult(

@@ -5,25 +5,23 @@ the gradual step toward the picked cell."""
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from analytics.cell_stats import Recency, daily
 from analytics.config import Settings
+from analytics.learning.policies import POLICIES, Cell, Step, UnitEvidence, blend
 from analytics.learning.significance import Significance, reality_check
 
 TOLERANCE = 1e-9  # SPEC §6: objectives, and distances to the current setting, this close tie
 
 
 @dataclass(frozen=True)
-class Cell:
-    """A cell competing to set a unit: the setting it stands for and how it did."""
+class Review:
+    """Whether a unit is evaluated this run (SPEC §14, §18) and the rate of a plain step."""
 
-    key: Hashable  # the cell's key in its grid's statistics
-    value: object  # the setting: a weight, a multiplier, (delay, hold)
-    n: int
-    objective: float | None
-    distance: tuple[float, ...]  # to the current setting; ties broken by what follows
+    skip: str | None  # why it is not ("no new evidence since run 3"); None: it is evaluated
+    rate: float  # SPEC §18's r
 
 
 def objectives_equal(a: float, b: float) -> bool:
@@ -64,20 +62,31 @@ def _is_number(x: float | None) -> bool:
     return x is not None and not math.isnan(x)
 
 
-def gradual_step(before: float, best: float, learning_rate: float) -> float:
-    """after = before + learning_rate·(best − before): a tenth of the way by default."""
-    return before + learning_rate * (best - before)
+def gradual_step(before: float, target: float, fraction: float) -> float:
+    """after = before + fraction·(target − before): a tenth of the way by default."""
+    return before + fraction * (target - before)
 
 
 @dataclass(frozen=True)
 class Choice:
-    """What one unit's decision found: the picked cell, whether the setting moves, and why."""
+    """What one unit's decision found: the picked cell, whether and how the setting moves, and
+    why."""
 
     best: Cell | None
     n: int
-    applied: bool
     note: str
     test: Significance | None = None
+    step: Step | None = None  # the policy's step (None: nothing was decided)
+
+    @property
+    def applied(self) -> bool:
+        return self.step is not None and self.step.applied
+
+    def after(self, before: float, coordinate: Callable[[Cell], float]) -> float:
+        """The setting after this decision on one coordinate (before when it stays)."""
+        if not self.applied:
+            return before
+        return gradual_step(before, blend(self.step.toward, coordinate), self.step.fraction)
 
 
 def decide(
@@ -86,56 +95,46 @@ def decide(
     stats,
     settings: Settings,
     recency: Recency,
-    *,
-    evaluated: bool,
-    since: str,
+    review: Review,
 ) -> Choice:
-    """Pick the best cell; if the unit's evidence changed (`evaluated`) and the pick is not the
-    current setting, test it (§13) and move only if it passes (or significance is not
-    required). `since` names the last evaluation for the note ("run 12")."""
+    """Pick the best cell; if the unit is evaluated (`review.skip` is None: its evidence and its
+    data time moved) and the pick is not the current setting, test it (§13) and let the
+    configured policy (§19) decide the step, of `review.rate` for a plain one (§18)."""
     best = pick(cells, current, settings.min_samples)
     n = best.n if best is not None else current.n
-    if not evaluated:
-        return Choice(best, n, False, f"no new evidence since {since}")
+    if review.skip is not None:
+        return Choice(best, n, review.skip)
     if best is None:
-        return Choice(None, n, False, f"no cell has min_samples={settings.min_samples} resolved "
-                                      "outcomes")  # fmt: skip
+        return Choice(None, n, f"no cell has min_samples={settings.min_samples} resolved "
+                               "outcomes")  # fmt: skip
     if best is current or best.distance[0] <= TOLERANCE:
-        return Choice(best, n, False, "best is the current setting")
-    test = _test(cells, current, best, stats, settings, recency)
-    alpha = (1 - settings.confidence) / 2
-    if test is None:
-        passed, verdict = False, "nothing to test (no resolved outcome)"
-    else:
-        passed = test.significant
-        verdict = (
-            f"significant (p_value {test.p_value:.3g} <= {alpha:.3g})"
-            if passed
-            else f"not significant (p_value {test.p_value:.3g} > {alpha:.3g})"
-        )
-    if passed or not settings.require_significance:
-        note = f"stepped toward best: {verdict}"
-        if not passed:
-            note += ", applied as require_significance is off"
-        return Choice(best, n, True, note, test)
-    return Choice(best, n, False, f"stays: {verdict}", test)
+        return Choice(best, n, "best is the current setting")
+    candidates = _candidates(cells, settings)
+    test = _test(candidates, current, best, stats, settings, recency)
+    unit = UnitEvidence(best, current, candidates, test, review.rate, (1 - settings.confidence) / 2)
+    step = POLICIES[settings.learning_policy](unit)
+    return Choice(best, n, step.note, test, step)
+
+
+def _candidates(cells: Sequence[Cell], settings: Settings) -> list[Cell]:
+    """§13's candidates: the grid cells with min_samples resolved outcomes other than the
+    current setting itself."""
+    return [c for c in cells if c.n >= settings.min_samples and c.distance[0] > TOLERANCE]
 
 
 def _test(
-    cells: Sequence[Cell],
+    candidates: Sequence[Cell],
     current: Cell,
     best: Cell,
     stats,
     settings: Settings,
     recency: Recency,
 ) -> Significance | None:
-    """§13 on the unit's calendar: candidates are the grid cells with min_samples resolved
-    outcomes other than the current setting itself."""
-    candidates = [c for c in cells if c.n >= settings.min_samples and c.distance[0] > TOLERANCE]
-    keys = [current.key, *(c.key for c in candidates)]
-    # the calendar spans the candidates and the current cell (other cells never widen it)
-    series = daily(stats, list(dict.fromkeys(keys)), recency)
-    rows = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    """§13 on the unit's calendar, which spans the candidates and the current cell (other cells
+    never widen it)."""
+    keys = list(dict.fromkeys([current.key, *(c.key for c in candidates)]))
+    series = daily(stats, keys, recency)
+    rows = {key: i for i, key in enumerate(keys)}
     return reality_check(
         series.values,
         rows[current.key],

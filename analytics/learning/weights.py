@@ -16,9 +16,10 @@ from analytics import cell_stats
 from analytics.cell_stats import METRIC_COLUMNS, merge, metrics, objective_value
 from analytics.components import ComponentResult, FrameRows, RunContext
 from analytics.engines import Engine
-from analytics.learning.evidence import Evidence, changed, digest, save_evaluation, since
+from analytics.learning.evidence import Evidence, digest, review, save_evaluation
+from analytics.learning.policies import Cell
 from analytics.learning.state import learned_frame, state_row
-from analytics.learning.update import Cell, decide
+from analytics.learning.update import decide
 from analytics.warehouse import load_sql
 
 GRID = KIND = "weight"
@@ -132,7 +133,7 @@ def _keyed(stats: pl.DataFrame, names: dict[int, str]) -> pl.DataFrame:
 
 
 def learn_weights(
-    run: RunContext, stats: pl.DataFrame, cells: pl.DataFrame, last: str
+    run: RunContext, stats: pl.DataFrame, cells: pl.DataFrame
 ) -> tuple[pl.DataFrame, list[dict], Evidence | None]:
     """The published grid, one learned_state row per signal (W_c ← W_c·(1 + rate·v*)), and the
     evidence to record when the signals were evaluated."""
@@ -141,7 +142,7 @@ def learn_weights(
     grid = cells.drop("weights").join(table.rename({"cell": "key"}), on="key")
     by_key = {r["key"]: r for r in grid.iter_rows(named=True)}
     evidence = Evidence(KIND, digest(stats, [POPULATION]))
-    evaluated = changed(evidence, run.last_evaluations.get(KIND))
+    verdict = review(evidence, run)
     current_row = by_key[CURRENT]
     learned = []
     for signal in dict.fromkeys(s for s in cells["signal"].to_list() if s is not None):
@@ -153,16 +154,16 @@ def learn_weights(
                  (abs(r["variation"]),))
             for r in grid.iter_rows(named=True) if r["signal"] == signal
         ]  # fmt: skip
-        choice = decide(candidates, current, stats, settings, run.recency,
-                        evaluated=evaluated, since=last)  # fmt: skip
+        choice = decide(candidates, current, stats, settings, run.recency, verdict)
         best = choice.best.value if choice.best else None
-        variation = by_key.get(choice.best.key, {}).get("variation", 0.0) if choice.best else 0.0
-        after = before * (1 + settings.learning_rate * variation) if choice.applied else before
+        # W·(1 + fraction·v): the step is taken in variations, so a mix of cells is one too
+        variation = choice.after(0.0, lambda c: by_key[c.key]["variation"])
+        after = before * (1 + variation) if choice.applied else before
         learned.append(state_row(KIND, signal, before, best, after, choice))
     published = grid.filter(pl.col("signal").is_not_null()).select(
         pl.col("signal").alias("component"), "variation", "weight", *METRIC_COLUMNS
     )
-    return published, learned, (evidence if evaluated else None)
+    return published, learned, (evidence if verdict.skip is None else None)
 
 
 class WeightGridComponent:
@@ -180,14 +181,12 @@ class WeightGridComponent:
         signals = list(run.before.weights)  # every signal seen (pipeline.py), sorted
         cells = weight_cells(signals, run.before.weights, run.settings.weight_variations)
         stats, params, why = weight_stats(run, cells, signals)
-        published, learned, evaluated = learn_weights(
-            run, stats, cells, since(run.last_evaluations, KIND)
-        )
+        published, learned, evaluated = learn_weights(run, stats, cells)
 
         def save(warehouse, run_id: int) -> None:
             cell_stats.save(warehouse, GRID, stats, run_id, params)
             if evaluated is not None:
-                save_evaluation(warehouse, evaluated, run_id)
+                save_evaluation(warehouse, evaluated, run_id, run.as_of)
 
         return ComponentResult(
             tables={"weight_grid": FrameRows(published)},

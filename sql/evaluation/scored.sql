@@ -1,11 +1,11 @@
 -- Every period scored under each policy (SPEC §16): period k holds the decisions with ts in
 -- (t_k, t_(k+1)] (the last one: after t_K, up to $end_at, 'infinity' without --end), scored with what finally
 -- happened and the plain weights of §5–8 (no recency factor) under the state in eval_periods
--- (policy 0: learned at t_k; 1: static, the initial state):
+-- (policies 0 … $policies − 2: the learning lanes at t_k; the last: static, the initial state):
 --   weight:     considered decisions taken iff Σ W·x >= θ, their §8 outcome;
 --   multiplier: executed trades, realized pnl and ret × the multiplier of their bucket;
 --   timing:     every decision's §4 outcome at the state's (delay, hold).
--- Cell = (k · 2 + policy) · 3 + kind (0 weight, 1 multiplier, 2 timing).
+-- Cell = (k · $policies + policy) · 3 + kind (0 weight, 1 multiplier, 2 timing).
 -- reads: run_decisions, eval_decisions, eval_periods, eval_outcomes, eval_moments
 WITH periods AS (
     SELECT
@@ -27,7 +27,7 @@ counterfactual AS (
 
 weight AS (
     SELECT
-        (p.period * 2 + s.policy) * 3 AS cell_id,
+        (p.period * $policies + s.policy) * 3 AS cell_id,
         if(p.kind = 'executed', if(p.realized_pnl IS NULL, 'open', 'ok'), cf.status) AS status,
         if(p.kind = 'executed', p.realized_pnl, cf.pnl) AS pnl,
         if(p.kind = 'executed', p.realized_ret, cf.ret) AS ret,
@@ -46,7 +46,7 @@ weight AS (
 
 multiplier AS (
     SELECT
-        (p.period * 2 + s.policy) * 3 + 1 AS cell_id,
+        (p.period * $policies + s.policy) * 3 + 1 AS cell_id,
         if(p.realized_pnl IS NULL, 'open', 'ok') AS status,
         p.realized_pnl * f.factor AS pnl,
         p.realized_ret * f.factor AS ret,
@@ -64,7 +64,7 @@ multiplier AS (
 
 timing AS (
     SELECT
-        (p.period * 2 + s.policy) * 3 + 2 AS cell_id,
+        (p.period * $policies + s.policy) * 3 + 2 AS cell_id,
         o.status, o.pnl, o.ret, o.weight, o.exit_t, p.decision_key, 1 AS sign
     FROM periods AS p
     JOIN eval_periods AS s ON s.k = p.period
