@@ -16,6 +16,7 @@ from analytics.cli_support import (
     format_option,
     lens,
     parse_date,
+    parse_policies,
     print_evaluation,
     print_ingest,
     print_prune,
@@ -123,9 +124,17 @@ def counterfactual(config_path: str | None, fmt: str) -> None:
 @config_option
 @click.option("--start", default=None, help="first boundary, a DATE (YYYY-MM-DD, 00:00 UTC)")
 @click.option("--end", default=None, help="where the last period ends, a DATE (00:00 UTC)")
+@click.option(
+    "--policies",
+    default="",
+    help="learning policies to walk forward beside the configured one, comma-separated "
+    "(e.g. gate,unguarded): each published as its own `policy` rows",
+)
 @warehouse_option
 @format_option
-def evaluate(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
+def evaluate(
+    config_path: str | None, start: str | None, end: str | None, policies: str, fmt: str
+) -> None:
     """Walk-forward evaluation: does the learning help on decisions made after it learned?
 
     Replays the learning loop at every `evaluate_every` boundary (after
@@ -134,9 +143,12 @@ def evaluate(config_path: str | None, start: str | None, end: str | None, fmt: s
     (latest.evaluation_summary, _periods, _steps). Prints the verdict per kind.
     """
     dates = {"start": parse_date("--start", start), "end": parse_date("--end", end)}
+    named = parse_policies(policies)
     with progress() as step:
         result = lens(config_path).evaluate(
-            **dates, on_progress=lambda done, total: step(f"boundary {done} of {total}")
+            **dates,
+            policies=named,
+            on_progress=lambda done, total: step(f"boundary {done} of {total}"),
         )
     print_evaluation(result, fmt)
 

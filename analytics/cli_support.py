@@ -203,8 +203,8 @@ def print_evaluation(result: EvaluationResult, fmt: str) -> None:
         f"{result.seconds:.1f} s",
         highlight=False,
     )
-    for line in verdict(result.summary):
-        console.print(f"  {line}", highlight=False)
+    for line in verdict(result.summary, result.confidence):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
 def parse_date(option: str, text: str | None) -> date | None:
@@ -215,6 +215,19 @@ def parse_date(option: str, text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise TradelensError(f"{option} {text!r} is not a date: use YYYY-MM-DD") from None
+
+
+def parse_policies(text: str) -> tuple[str, ...]:
+    """--policies NAME,NAME: learning policies (SPEC §19), or one line listing them."""
+    from analytics.config import policy_names
+
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in policy_names()]
+    if unknown:
+        raise TradelensError(
+            f"--policies: unknown policy {unknown[0]!r}: use one of {', '.join(policy_names())}"
+        )
+    return names
 
 
 def print_prune(report: PruneReport, fmt: str) -> None:

@@ -161,17 +161,21 @@ class Tradelens:
         *,
         start: date | None = None,
         end: date | None = None,
+        policies: Sequence[str] = (),
+        trigger: str = "cli",
         on_progress: Callable[[int, int], None] = lambda done, total: None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> EvaluationResult:
         """SPEC §16: replay the learning loop at every `evaluate_every` boundary on the data as
         it was known then, score each learned state on the decisions after it against the
-        static initial state, and publish the evaluation (atomically, like a version)."""
+        static initial state, and publish the evaluation (atomically, like a version).
+        `policies` (SPEC §19's names) walk forward beside the configured one."""
         from analytics.learning.evaluation import evaluate
 
         settings = self.settings
         with self.warehouse(write=True) as warehouse:
-            return evaluate(warehouse, settings, start=start, end=end, on_progress=on_progress,
+            return evaluate(warehouse, settings, start=start, end=end, policies=policies,
+                            trigger=trigger, on_progress=on_progress,
                             should_stop=should_stop)  # fmt: skip
 
     def summary(self, version: int | None = None) -> dict:
@@ -188,6 +192,20 @@ class Tradelens:
 
         with self.warehouse() as warehouse:
             return state_document(warehouse, version)
+
+    def holds(self) -> dict:
+        """SPEC §19: the kinds the evaluation guard holds now (kind → Hold)."""
+        from analytics.learning.guard import holds
+
+        with self.warehouse() as warehouse:
+            return holds(warehouse, self.settings)
+
+    def evaluation_due(self) -> bool:
+        """SPEC §19: whether the service's daily walk-forward evaluation is due."""
+        from analytics.learning.guard import evaluation_due
+
+        with self.warehouse() as warehouse:
+            return evaluation_due(warehouse, self.settings)
 
     def write_state(self, path: str | Path, version: int | None = None) -> dict:
         """`state` written atomically to `path`; nothing is written for an unknown version."""

@@ -51,7 +51,7 @@ def run_demo(demo_dir: Path, seed: int) -> None:
         f"\n[bold]Out of sample[/bold] (walk-forward, {evaluation.boundaries} daily boundaries: "
         "the learning replayed on the data known each day, scored on the next day's decisions)"
     )
-    for line in verdict(evaluation.summary):
+    for line in verdict(evaluation.summary, evaluation.confidence):
         console.print(f"  {line}", highlight=False)
     _print_next_steps(warehouse, config, files.prices.parent)
 

@@ -14,7 +14,7 @@ logged entry and exit prices agree with what tradelens will compute itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,12 +91,15 @@ def write_sample_data(
     days: int = 60,
     decisions: int = 3000,
     signal: Mapping[str, float] | None = None,
+    flip_halfway: Sequence[str] = (),
 ) -> SampleFiles:
     """Write prices.parquet, trades.jsonl and blocked.jsonl into out_dir.
 
     `signal`: each component's true correlation with the direction-adjusted forward return
-    (default: the realistic one above; all 0: a market without any edge). Same arguments give
-    byte-identical files, so tests and benchmarks can rely on them.
+    (default: the realistic one above; all 0: a market without any edge). `flip_halfway`: these
+    components' correlation changes sign for decisions in the second half of the span (a
+    regime change). Same arguments give byte-identical files, so tests and benchmarks can rely
+    on them.
     """
     if not 1 <= symbols <= len(SYMBOLS):
         raise ValueError(f"symbols must be between 1 and {len(SYMBOLS)}, got {symbols}")
@@ -104,6 +107,9 @@ def write_sample_data(
         raise ValueError(f"days must be >= 1, got {days}")
     if decisions < 1:
         raise ValueError(f"decisions must be >= 1, got {decisions}")
+    unknown = set(flip_halfway) - set(COMPONENTS)
+    if unknown:
+        raise ValueError(f"flip_halfway names unknown components: {', '.join(sorted(unknown))}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -113,7 +119,7 @@ def write_sample_data(
     bar_ms = START.astype(np.int64) + np.arange(n_bars, dtype=np.int64) * BAR_MS
     closes = _simulate_prices(rng, specs, n_bars, out_dir / "prices.parquet")
     info = {**_INFO, **(signal or {})}
-    records = _simulate_decisions(rng, specs, bar_ms, closes, decisions, info)
+    records = _simulate_decisions(rng, specs, bar_ms, closes, decisions, info, flip_halfway)
 
     files = SampleFiles(
         prices=out_dir / "prices.parquet",
@@ -224,6 +230,7 @@ def _simulate_decisions(
     closes: dict[str, np.ndarray],
     n: int,
     info: Mapping[str, float],
+    flip_halfway: Sequence[str] = (),
 ) -> dict[str, list[dict[str, Any]]]:
     """Decision records of a bot whose components partly foresee the next 2 hours."""
     avail_ms = bar_ms + BAR_MS
@@ -260,9 +267,11 @@ def _simulate_decisions(
     direction = np.where(_DIRECTION_INFO * fwd_z + rng.standard_normal(n) >= 0.0, 1, -1)
     edge = direction * fwd_z  # what a component "knows": the direction-adjusted future
     comp = np.empty((n, len(COMPONENTS)))
+    late = ts >= (int(bar_ms[0]) + int(bar_ms[-1])) // 2  # the second half of the span
     for j, c_name in enumerate(COMPONENTS):
         rho = info[c_name]
-        comp[:, j] = rho * edge + np.sqrt(1.0 - rho**2) * rng.standard_normal(n)
+        sign = np.where(late, -1.0, 1.0) if c_name in flip_halfway else 1.0
+        comp[:, j] = sign * rho * edge + np.sqrt(1.0 - rho**2) * rng.standard_normal(n)
     comp = np.round(comp, 4)
     present = np.ones_like(comp, dtype=bool)
     drops = rng.random(n) < 0.15

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from analytics.learning.policies import policy_rule
 from analytics.outputs.html import badge, card, escape, header_cells, table, table_row
 from analytics.outputs.labels import KIND_TITLES, KINDS, OBJECTIVE_SHORT, score_range, setting_name
 
@@ -17,6 +18,8 @@ STAYED = (
     ("stays: not significant", "not-significant", "not significant"),
     ("no cell has", "thin", "below min_samples"),
     ("no new evidence", "no-evidence", "no new evidence"),
+    ("no new data time", "no-evidence", "no new data time"),
+    ("held:", "held", "held at static: lost out of sample"),
     ("best is the current setting", "at-best", "best is the current setting"),
 )
 SETTING_FORMATS: dict[str, Callable[[float], str]] = {
@@ -57,15 +60,17 @@ def _verdict(row: dict) -> tuple[str, str]:
 
 
 def _moving_rule(settings: dict, alpha: float) -> str:
-    guard = (
-        f"and its p_value is at most (1 − confidence)/2 = {alpha:.3g}"
-        if settings.get("require_significance", True)
-        else f"(require_significance is off: a p_value above {alpha:.3g} is shown, not enforced)"
+    policy = settings.get("learning_policy") or (
+        "gate" if settings.get("require_significance", True) is not False else "unguarded"
+    )
+    period = settings.get("learning_period", "run")
+    rate = f"{settings.get('learning_rate', 0.1):.0%} of the way" + (
+        "" if period == "run" else f" per {period} of data"
     )
     return (
-        f"A setting moves {settings.get('learning_rate', 0.1):.0%} of the way toward the best "
-        f"cell of its grid when that cell has at least min_samples = "
-        f"{settings.get('min_samples', '?')} resolved outcomes {guard}; otherwise it stays, and "
+        f"A setting moves {rate} toward the best cell of its grid when that cell has at least "
+        f"min_samples = {settings.get('min_samples', '?')} resolved outcomes and the "
+        f"learning policy ({policy}) {policy_rule(policy, alpha)}; otherwise it stays, and "
         "the verdict says why."
     )
 

@@ -29,8 +29,7 @@ from analytics.outputs.labels import KIND_SHORT, KIND_TITLES, KINDS, money, sett
 from analytics.outputs.report_queries import report_frame, report_rows, with_settings
 from analytics.warehouse import Warehouse
 
-LEARNED, STATIC = "#1f77b4", "#7f7f7f"
-POLICIES = (("learned", LEARNED, "solid"), ("static", STATIC, "dash"))  # (policy, colour, dash)
+STATIC_STYLE = ("#7f7f7f", "dash")  # static: grey, dashed; learning policies: the palette
 STEP_PATHS = (  # (kind, chart key, title, y axis title, value format)
     ("weight", "eval-weights", "Walk-forward: the learned signal weights at each boundary",
      "weight", ".4f"),
@@ -39,9 +38,9 @@ STEP_PATHS = (  # (kind, chart key, title, y axis title, value format)
     ("timing", "eval-timing", "Walk-forward: the learned timing at each boundary",
      "minutes", ".4g"),
 )  # fmt: skip
-SUMMARY_HEADERS = ("what is learned", "learned weighted P&L", "static weighted P&L", "gain",
-                   "periods at least as good", "resolved outcomes (learned / static)",
-                   "verdict")  # fmt: skip
+SUMMARY_HEADERS = ("what is learned", "policy", "learned weighted P&L", "static weighted P&L",
+                   "gain", "interval of the gain", "p_value", "periods at least as good",
+                   "resolved outcomes (learned / static)", "verdict")  # fmt: skip
 
 
 def walk_forward(warehouse: Warehouse) -> tuple[str, list[Chart]]:
@@ -94,35 +93,42 @@ def _evaluation_section(evaluation: dict, summary: list[dict]) -> str:
 def _evaluation_row(row: dict) -> str:
     badge_class, words = _evaluation_verdict(row)
     better, gain = row["periods_better"], row["gain_weighted_pnl"]
+    tested = row["gain_p_value"] is not None
     texts = [
         KIND_TITLES.get(row["kind"], row["kind"]),
+        _policy_label(row["policy"]),
         money(row["learned_weighted_pnl"]),
         money(row["static_weighted_pnl"]),
         "-" if gain is None else f"{gain:+,.2f}",
+        f"{row['gain_lo']:+,.2f} to {row['gain_hi']:+,.2f}" if tested else "-",
+        f"{row['gain_p_value']:.3g}" if tested else "-",
         "-" if better is None else f"{better:.0%}",
         f"{row['learned_n']:,} / {row['static_n']:,}",
     ]
     return table_row([*map(escape, texts), badge(badge_class, words)])
 
 
+def _policy_label(policy: str) -> str:
+    return "configured" if policy == "learned" else policy
+
+
 def _evaluation_verdict(row: dict) -> tuple[str, str]:
-    """(badge class, words): did the learned settings earn more than the static ones?"""
-    gain, better = row["gain_weighted_pnl"], row["periods_better"]
-    if gain is None:
-        return "no-evidence", "nothing to compare: no resolved outcome"
-    share = "" if better is None else f", at least as good in {better:.0%} of periods"
-    if gain > 0:
-        return "helped", f"learning helped: {gain:+,.2f} weighted P&L over static{share}"
-    if gain < 0:
-        return "hurt", f"learning hurt: {gain:+,.2f} weighted P&L against static{share}"
-    return "no-evidence", f"no difference from static{share}"
+    """(badge class, words): SPEC §16's verdict on the gain over static, in words."""
+    verdict = row["verdict"]
+    if verdict in ("helped", "hurt"):
+        return verdict, f"learning {verdict}: {row['gain_weighted_pnl']:+,.2f} weighted P&L"
+    if verdict is None:  # an evaluation from before the test
+        return "no-evidence", "not tested (evaluate again)"
+    return "no-evidence", verdict
 
 
 def _cumulative_pnl(periods: pl.DataFrame) -> Chart:
     key = "eval-cumulative"
-    title = "Walk-forward: cumulative out-of-sample weighted P&L, learned vs static"
+    title = "Walk-forward: cumulative out-of-sample weighted P&L, each learning policy vs static"
     if periods.is_empty():
         return Chart(key, title, None, "the evaluation has no periods")
+    policies = [p for p in periods["policy"].unique(maintain_order=True) if p != "static"]
+    styles = {p: (palette(i), "solid") for i, p in enumerate(policies)} | {"static": STATIC_STYLE}
     panels = []
     for kind in [k for k in KINDS if k in set(periods["kind"])]:
         traces = [
@@ -135,7 +141,7 @@ def _cumulative_pnl(periods: pl.DataFrame) -> Chart:
                 hovertemplate=f"{policy}, period from %{{x}}: %{{y:,.2f}} so far "
                               "(%{customdata:+,.2f} this period)<extra></extra>",
             )
-            for policy, color, dash in POLICIES
+            for policy, (color, dash) in styles.items()
             if not (rows := periods.filter(kind=kind, policy=policy)).is_empty()
         ]  # fmt: skip
         panels.append((KIND_SHORT[kind], traces))
@@ -145,8 +151,9 @@ def _cumulative_pnl(periods: pl.DataFrame) -> Chart:
     fig.update_xaxes(type="date")
     fig.update_layout(
         title={"text": f"{title}<br><sup>the weighted P&L of the decisions after each boundary, "
-                       "summed period by period; learned: the settings learned at the period's "
-                       "boundary, static: the initial ones</sup>"},
+                       "summed period by period; learned: the configured policy's settings at the "
+                       "period's boundary, other names: policies walked beside it, static: the "
+                       "initial ones</sup>"},
         legend={"title": {"text": "settings"}},
     )  # fmt: skip
     return Chart(key, title, fig, height_px=small_multiples_height(len(panels)))

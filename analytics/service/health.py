@@ -91,6 +91,7 @@ def health_document(
         "interval_min": interval_min,
         "components": run_log.components,
         "inbox": run_log.inbox,
+        "learning_held": run_log.held,
     }
     if service:
         document |= {

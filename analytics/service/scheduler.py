@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from analytics.context import Tradelens
-from analytics.errors import one_line
+from analytics.errors import TradelensError, one_line
 from analytics.pipeline import RunAborted, RunResult
 from analytics.service.dashboard import placeholder_page, render_dashboard
 from analytics.service.health import ServiceState, health_document
@@ -151,12 +151,48 @@ class Scheduler:
                 )
                 self.metrics.observe_run(result)
                 self._log_run(result)
+                if self._daily_evaluation() and not self._stop.is_set():
+                    result = self.lens.run(  # publish the holds the evaluation changed
+                        trigger="serve", on_step=self._step, should_stop=self._stop.is_set
+                    )
+                    self.metrics.observe_run(result)
+                    self._log_run(result)
                 if self.settings.state_out and (result.published or result.same_as):
                     self._write_state(result.run_id if result.published else result.same_as)
             finally:
                 self._refresh()
                 if token is not None:
                     RUN_ID.reset(token)
+
+    def _daily_evaluation(self) -> bool:
+        """SPEC §19: once per UTC day of data, the walk-forward evaluation whose verdicts hold
+        or release kinds of learned settings; whether the holds changed."""
+        if not self.lens.evaluation_due():
+            return False
+        before = self.lens.holds()
+        self._step("evaluating (walk-forward)")
+        try:
+            result = self.lens.evaluate(
+                trigger="serve",
+                on_progress=lambda done, total: self.state.update(
+                    current_step=f"evaluating: boundary {done} of {total}"
+                ),
+                should_stop=self._stop.is_set,
+            )
+        except TradelensError as exc:  # e.g. still inside the warm-up: nothing to evaluate yet
+            log.info("daily evaluation skipped: %s", one_line(exc))
+            return False
+        after = self.lens.holds()
+        log.info(
+            "evaluation %d: %d boundaries in %.1fs; held: %s",
+            result.evaluation_id,
+            result.boundaries,
+            result.seconds,
+            ", ".join(h.note for h in after.values()) or "none",
+        )
+        return before.keys() != after.keys() or any(
+            before[k].evaluation_id != after[k].evaluation_id for k in after
+        )
 
     def _step(self, step: str) -> None:
         self.state.update(current_step=step)

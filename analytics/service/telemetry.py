@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from analytics.ingest import IngestReport
+from analytics.learning.guard import LEARNED_KINDS
 from analytics.pipeline import COMPONENT_NAMES, RunResult
 from analytics.runlog import RunLog
 from analytics.service.inbox import PickupReport
@@ -110,6 +111,13 @@ class ServiceMetrics:
         self.scheduler_up = Gauge(
             "tradelens_scheduler_up", "1 while the scheduler thread runs", registry=r
         )
+        self.learning_held = Gauge(
+            "tradelens_learning_held",
+            "1 while the evaluation guard holds a kind of learned setting at its static value "
+            "(its walk-forward verdict is hurt, SPEC §19), else 0",
+            ["kind"],
+            registry=r,
+        )
         self.cycle_running = Gauge(
             "tradelens_cycle_in_progress", "1 while a cycle holds the write lock", registry=r
         )
@@ -126,6 +134,8 @@ class ServiceMetrics:
             self.component_errors.labels(component)
         for component in COMPONENT_NAMES:
             self.component_stale_cycles.labels(component)
+        for kind in LEARNED_KINDS:
+            self.learning_held.labels(kind)
         self._interval_known = interval_min is not None
         if interval_min is not None:
             self.interval.set(interval_min * 60)
@@ -171,6 +181,8 @@ class ServiceMetrics:
         self.runs_succeeded.set(run_log.success_count)
         self.runs_errored.set(run_log.error_count)
         self.published_run.set(run_log.published_run_id or 0)
+        for kind in LEARNED_KINDS:
+            self.learning_held.labels(kind).set(1.0 if kind in run_log.held else 0.0)
         if not self._interval_known and run_log.serve_interval_min:
             self.interval.set(run_log.serve_interval_min * 60)
 
