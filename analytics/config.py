@@ -19,7 +19,7 @@ DEFAULT_WAREHOUSE = Path("warehouse") / "tradelens.duckdb"
 OBJECTIVES = ("sharpe", "weighted_pnl", "pnl_over_drawdown")
 ENGINES = ("duckdb", "spark")
 BAR_TIMES = ("open", "close")
-DEFAULT_POLICY = "gate"  # SPEC §19: the policy the learning benchmark chose (README)
+DEFAULT_POLICY = "bagged"  # SPEC §19: the policy the learning benchmark chose (README)
 PER_RUN = "run"  # learning_period: the literal per-cycle rule
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,27 +155,16 @@ class Tradelens:
                 on_start=on_start, on_step=on_step, should_stop=should_stop,
             )  # fmt: skip
 
-    def evaluate(
-        self,
-        *,
-        start: date | None = None,
-        end: date | None = None,
-        policies: Sequence[str] = (),
-        trigger: str = "cli",
-        on_progress: Callable[[int, int], None] = lambda done, total: None,
-        should_stop: Callable[[], bool] = lambda: False,
-    ) -> EvaluationResult:
+    def evaluate(self, **options: Any) -> EvaluationResult:
         """SPEC §16: replay the learning loop at every `evaluate_every` boundary on the data as
         it was known then, score each learned state on the decisions after it against the
         static initial state, and publish the evaluation (atomically, like a version).
-        `policies` (SPEC §19's names) walk forward beside the configured one."""
+        `options`: those of analytics.learning.evaluation.evaluate (start, end, policies,
+        trigger, on_progress, should_stop)."""
         from analytics.learning.evaluation import evaluate
 
-        settings = self.settings
         with self.warehouse(write=True) as warehouse:
-            return evaluate(warehouse, settings, start=start, end=end, policies=policies,
-                            trigger=trigger, on_progress=on_progress,
-                            should_stop=should_stop)  # fmt: skip
+            return evaluate(warehouse, self.settings, **options)
 
     def summary(self, version: int | None = None) -> dict:
         """What a published version learned, every figure: its inputs, what blocking cost or

@@ -31,7 +31,7 @@ class RunLog:
     serve_interval_min: float | None = None
     components: dict[str, dict] = field(default_factory=dict)
     inbox: dict[str, Any] = field(default_factory=dict)
-    held: dict[str, str] = field(default_factory=dict)  # SPEC §19: kind → why it is held
+    held: dict[str, dict] = field(default_factory=dict)  # SPEC §19: kind → {note: why held}
 
     @property
     def components_available(self) -> list[str]:
@@ -56,7 +56,7 @@ def read_run_log(warehouse: Warehouse, component_order: Sequence[str] = ()) -> R
         **summary,
         components={name: _component(row) for name, row in ordered.items()},
         inbox=_inbox(warehouse),
-        held={r["kind"]: r["note"] for r in warehouse.rows(load_sql("service/held_kinds"))},
+        held={r.pop("kind"): r for r in warehouse.rows(load_sql("service/held_kinds"))},
     )
 
 

@@ -1,7 +1,7 @@
 """tradelens learning benchmark: which learning policy earns out of sample, and which holds its
 level on markets without edge (SPEC §19). Prints one table and writes it as JSON.
 
-    .venv/bin/python benchmarks/learning.py                 # 4 regimes × 10 seeds, ~10 min
+    .venv/bin/python benchmarks/learning.py                 # 4 regimes × 10 seeds, ~12 min
     .venv/bin/python benchmarks/learning.py --seeds 2 --days 30 --decisions 1500   # a quick look
 
 Each market is `write_sample_data` (4 symbols by default) in one of the regimes below, ingested
@@ -55,8 +55,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--symbols", type=int, default=4)
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--decisions", type=int, default=5000)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--decisions", type=int, default=3000)
     parser.add_argument("--regimes", default=",".join(REGIMES))
     parser.add_argument("--policies", default=",".join(policy_names()))
     parser.add_argument("--default", default=None, help="the policy the targets are checked for")
@@ -82,6 +82,8 @@ def main() -> None:
                    for regime, seed in markets]  # fmt: skip
         for future in as_completed(futures):
             results.append(future.result())
+            done = results[-1]
+            progress.console.log(f"{done['regime']} seed {done['seed']}: {done['seconds']:.0f} s")
             progress.advance(task)
     seconds = time.monotonic() - started
     table = summarise(results, policies)

@@ -14,8 +14,6 @@ from analytics.learning.policies import (
     bagged,
     blend,
     gate,
-    lower_bound,
-    scaled,
     unguarded,
 )
 from analytics.learning.significance import Significance
@@ -49,23 +47,6 @@ def test_unguarded_always_steps_and_says_so():
     step = unguarded(unit(0.6))
     assert (step.applied, step.fraction, target(step)) == (True, 0.1, 2.0)
     assert step.note.endswith(", applied as the policy is unguarded")
-
-
-@pytest.mark.parametrize(
-    ("p_value", "fraction"),
-    [(0.01, 0.1), (0.05, 0.1), (0.275, 0.05), (0.41, 0.02), (0.5, 0.0), (0.9, 0.0)],
-)
-def test_scaled_step_is_linear_in_the_p_value_between_005_and_05(p_value, fraction):
-    """s = (0.5 − p)/0.45 clipped: p = 0.275 is halfway (s = 0.5, f = 0.05); p = 0.41 gives
-    s = 0.09/0.45 = 0.2, f = 0.02."""
-    step = scaled(unit(p_value))
-    assert step.applied is (fraction > 0)
-    assert step.fraction == pytest.approx(fraction, abs=1e-15)
-
-
-def test_lower_bound_steps_when_the_gains_interval_is_above_zero():
-    assert lower_bound(unit(0.3, gain_lo=0.2)).applied
-    assert not lower_bound(unit(0.01, gain_lo=0.0)).applied
 
 
 def test_bagged_target_is_the_mix_of_the_resamples_bests():

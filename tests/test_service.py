@@ -97,6 +97,7 @@ class Service:
         config: Path,
         env: dict | None = None,
         log_format: str = "text",
+        options: tuple[str, ...] = (),
     ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -114,6 +115,7 @@ class Service:
                 str(self.port),
                 "--log-format",
                 log_format,
+                *options,
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,

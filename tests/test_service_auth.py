@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -30,7 +29,7 @@ from browser import chromium_available, render
 from conftest import tradelens
 from prometheus_client.parser import text_string_to_metric_families
 from test_dashboard import _panel_polls
-from test_service import _free_port, _write_config
+from test_service import Service, _free_port, _write_config
 
 from analytics.service.server import is_loopback
 
@@ -53,23 +52,12 @@ def no_ambient_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRADELENS_TOKEN", raising=False)
 
 
-class TokenService:
-    """`python -m analytics serve` with extra options, its log in a file."""
+class TokenService(Service):
+    """tests/test_service.py's Service with extra options, asked with any Authorization."""
 
     def __init__(self, tmp: Path, warehouse: Path, *args: str, env: dict[str, str]) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp / f"serve-{self.port}.log"
-        self._log = self.log_path.open("w")
         config = _write_config(tmp, interval_min=60)  # one cycle, at start
-        command = ["serve", "--config", str(config), "--port", str(self.port), *args]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "analytics", *command],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp,
-            env=env | {"TRADELENS_WAREHOUSE": str(warehouse)},
-        )
+        super().__init__(tmp, warehouse, config, env=env, options=args)
 
     def get(self, path: str, authorization: str | None = None) -> tuple[int, dict, bytes]:
         """Status, headers and body of GET `path`, with that Authorization header if any."""
@@ -91,15 +79,6 @@ class TokenService:
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
         raise AssertionError(f"no answer at {self.url} within {timeout}s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
 
 
 @pytest.fixture(scope="module")

@@ -132,7 +132,9 @@ def test_tradelens_run_on_generated_null_markets_steps_at_the_tests_level(tmp_pa
     where the select-then-test rule stepped 21.5% (binomial: 5% of about 120 tests = 6, and
     the bound is 4 sd above)."""
     null = {c: 0.0 for c in COMPONENTS}
-    settings = settings_from_mapping({"score_threshold": 0.5, "fee_bps": 0, "slippage_bps": 0})
+    settings = settings_from_mapping(
+        {"score_threshold": 0.5, "fee_bps": 0, "slippage_bps": 0, "learning_policy": "gate"}
+    )  # the gate steps at its level
     tested = stepped = 0
     for seed in range(12):
         files = write_sample_data(tmp_path / f"m{seed}", seed=100 + seed, symbols=2, days=30,

@@ -70,32 +70,6 @@ def unguarded(unit: UnitEvidence) -> Step:
     return _to_best(unit, unit.rate, note)
 
 
-SCALE_FULL, SCALE_NONE = 0.05, 0.5  # scaled: p_values at or below step fully, at or above not
-
-
-def scaled(unit: UnitEvidence) -> Step:
-    """Step by r·s toward the pick, s = (0.5 − p_value)/(0.5 − 0.05) clipped to [0, 1]: a full
-    step at p_value <= 0.05, none at p_value >= 0.5, linear between (the evidence decides how
-    far, not only whether)."""
-    if unit.test is None:
-        return Step(False, 0.0, ((unit.best, 1.0),), f"stays: {_verdict(unit)}")
-    share = min(1.0, max(0.0, (SCALE_NONE - unit.test.p_value) / (SCALE_NONE - SCALE_FULL)))
-    if share == 0.0:
-        return Step(False, 0.0, ((unit.best, 1.0),), f"stays: {_verdict(unit)}, too weak to step")
-    return _to_best(unit, unit.rate * share,
-                    f"stepped {share:.0%} of a step toward best: {_verdict(unit)}")  # fmt: skip
-
-
-def lower_bound(unit: UnitEvidence) -> Step:
-    """Step by r toward the pick iff the lower end of its gain's interval (§13's gain_lo) is
-    above 0: the pick beats the current setting in nearly every resample, without the
-    correction for having picked it among many."""
-    if unit.test is not None and unit.test.gain_lo > 0:
-        note = f"stepped toward best: gain_lo {unit.test.gain_lo:.3g} > 0 ({_verdict(unit)})"
-        return _to_best(unit, unit.rate, note)
-    return Step(False, 0.0, ((unit.best, 1.0),), f"stays: gain_lo not above 0 ({_verdict(unit)})")
-
-
 def bagged(unit: UnitEvidence) -> Step:
     """Step by r toward the bagged target: the mean of the per-resample best cells of §13's
     resamples (the current setting where no candidate beats it), so a pick that only luck
@@ -146,8 +120,6 @@ POLICIES: dict[str, Policy] = {
     "gate": gate,
     "unguarded": unguarded,
     "bagged": bagged,
-    "scaled": scaled,
-    "lower_bound": lower_bound,
 }
 
 
@@ -155,8 +127,6 @@ RULES = {
     "gate": "finds its p_value at most (1 − confidence)/2 = {alpha:.3g}",
     "unguarded": "lets it: a p_value above {alpha:.3g} is shown, not enforced",
     "bagged": "moves it toward the mean of the cells that are best in §13's resamples",
-    "scaled": "scales the step by its p_value: full at 0.05 or below, none at 0.5 or above",
-    "lower_bound": "finds the lower end of its gain's interval above 0",
 }
 
 

@@ -81,6 +81,9 @@ TABLES = (
         ("path", "file", "text"), ("kind", "kind", "text"), ("reason", "reason", "error"),
         ("seen_at", "seen", "relative"),
     ), "none quarantined"),
+    LiveTable("Learning held at its static setting (the evaluation guard)", "learning_held",
+              "kind", (("kind", "kind", "text"), ("note", "why", "error")),
+              "nothing held: the latest walk-forward found no kind losing"),
 )  # fmt: skip
 
 

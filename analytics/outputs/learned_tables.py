@@ -52,7 +52,7 @@ def _verdict(row: dict) -> tuple[str, str]:
     if row["applied"]:
         if row["significant"]:
             return "moved", "moved"
-        return "not-significant", "moved, not significant"  # require_significance is off
+        return "not-significant", "moved, not significant"  # a policy that steps without it
     for start, badge_class, words in STAYED:
         if note.startswith(start):
             return badge_class, words

@@ -7,14 +7,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from analytics.outputs.charts import (
-    Chart,
-    groups,
-    palette,
-    path_trace,
-    small_multiples,
-    small_multiples_height,
-)
+from analytics.outputs import charts
+from analytics.outputs.charts import Chart
 from analytics.outputs.html import (
     badge,
     card,
@@ -53,10 +47,10 @@ def walk_forward(warehouse: Warehouse) -> tuple[str, list[Chart]]:
     summary = report_rows(warehouse, "evaluation_summary")
     periods = report_frame(warehouse, "evaluation_periods")
     steps = report_frame(warehouse, "evaluation_steps")
-    charts = [_cumulative_pnl(periods)]
+    figures = [_cumulative_pnl(periods)]
     for kind, key, title, y_title, value_format in STEP_PATHS:
-        charts.append(_step_paths(steps.filter(kind=kind), key, title, y_title, value_format))
-    return _evaluation_section(evaluation, summary), charts
+        figures.append(_step_paths(steps.filter(kind=kind), key, title, y_title, value_format))
+    return _evaluation_section(evaluation, summary), figures
 
 
 def _no_evaluation_section() -> str:
@@ -128,7 +122,8 @@ def _cumulative_pnl(periods: pl.DataFrame) -> Chart:
     if periods.is_empty():
         return Chart(key, title, None, "the evaluation has no periods")
     policies = [p for p in periods["policy"].unique(maintain_order=True) if p != "static"]
-    styles = {p: (palette(i), "solid") for i, p in enumerate(policies)} | {"static": STATIC_STYLE}
+    styles = {p: (charts.palette(i), "solid") for i, p in enumerate(policies)}
+    styles["static"] = STATIC_STYLE
     panels = []
     for kind in [k for k in KINDS if k in set(periods["kind"])]:
         traces = [
@@ -145,7 +140,7 @@ def _cumulative_pnl(periods: pl.DataFrame) -> Chart:
             if not (rows := periods.filter(kind=kind, policy=policy)).is_empty()
         ]  # fmt: skip
         panels.append((KIND_SHORT[kind], traces))
-    fig = small_multiples(
+    fig = charts.small_multiples(
         panels, x_title="period start (boundary, UTC)", y_title="weighted P&L (quote currency)"
     )
     fig.update_xaxes(type="date")
@@ -156,7 +151,7 @@ def _cumulative_pnl(periods: pl.DataFrame) -> Chart:
                        "initial ones</sup>"},
         legend={"title": {"text": "settings"}},
     )  # fmt: skip
-    return Chart(key, title, fig, height_px=small_multiples_height(len(panels)))
+    return Chart(key, title, fig, height_px=charts.small_multiples_height(len(panels)))
 
 
 def _step_paths(
@@ -167,10 +162,10 @@ def _step_paths(
     if steps.is_empty():
         return Chart(key, title, None, "nothing of this kind was learned in the evaluation")
     panels = []
-    for i, (name, rows) in enumerate(groups(steps, "name")):
+    for i, (name, rows) in enumerate(charts.groups(steps, "name")):
         label = setting_name(rows["kind"][0], name)
-        trace = path_trace(
-            rows, "boundary", "after", label, palette(i),
+        trace = charts.path_trace(
+            rows, "boundary", "after", label, charts.palette(i),
             f"{label} from %{{x}}: %{{y:{value_format}}}<br>%{{customdata}}",
         )  # fmt: skip
         trace.update(
@@ -179,10 +174,10 @@ def _step_paths(
                     "size": 8},
         )  # fmt: skip
         panels.append((label, [trace]))
-    fig = small_multiples(panels, x_title="boundary (UTC)", y_title=y_title)
+    fig = charts.small_multiples(panels, x_title="boundary (UTC)", y_title=y_title)
     fig.update_xaxes(type="date")
     fig.update_layout(
         title={"text": f"{title}<br><sup>the setting learned at each boundary on the data known "
                        "then; filled markers: it moved, open: it stayed</sup>"}
     )  # fmt: skip
-    return Chart(key, title, fig, height_px=small_multiples_height(len(panels)))
+    return Chart(key, title, fig, height_px=charts.small_multiples_height(len(panels)))

@@ -8,6 +8,7 @@ alert rules and the Grafana dashboard under deploy/ are written against these na
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -33,93 +34,76 @@ class ServiceMetrics:
         """`interval_min`: the service's configured interval; when not given, the one the newest
         `serve` run recorded in the run log is exported (known after the first cycle)."""
         self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
+        counter = functools.partial(Counter, registry=self.registry)
+        gauge = functools.partial(Gauge, registry=self.registry)
         self.cycle_seconds = Histogram(
             "tradelens_cycle_duration_seconds",
             "Wall time of a service cycle: inbox pickup, recompute, publish, state JSON",
             buckets=CYCLE_BUCKETS_SEC,
-            registry=r,
+            registry=self.registry,
         )
-        self.cycles = Counter(
+        self.cycles = counter(
             "tradelens_cycles",
             "Service cycles by outcome (success, partial, failed: the run's status; "
             "error: the cycle raised; aborted: stopped on request)",
             ["outcome"],
-            registry=r,
         )
-        self.rows_ingested = Counter(
-            "tradelens_rows_ingested",
-            "Rows loaded from inbox files (accepted)",
-            ["kind"],
-            registry=r,
+        self.rows_ingested = counter(
+            "tradelens_rows_ingested", "Rows loaded from inbox files (accepted)", ["kind"]
         )
-        self.rows_rejected = Counter(
-            "tradelens_rows_rejected",
-            "Rows of inbox files sent to raw.rejects",
-            ["kind"],
-            registry=r,
+        self.rows_rejected = counter(
+            "tradelens_rows_rejected", "Rows of inbox files sent to raw.rejects", ["kind"]
         )
-        self.inbox_files = Counter(
+        self.inbox_files = counter(
             "tradelens_inbox_files",
             "Inbox files by verdict (ingested, quarantined)",
             ["kind", "status"],
-            registry=r,
         )
-        self.component_errors = Counter(
+        self.component_errors = counter(
             "tradelens_component_errors",
             "Components that failed after their retries (output carried forward), and cycle "
             "errors outside any component (component=cycle)",
             ["component"],
-            registry=r,
         )
-        self.component_stale_cycles = Gauge(
+        self.component_stale_cycles = gauge(
             "tradelens_component_stale_cycles",
             "Cycles in a row whose run did not compute the component fresh (failed or carried "
             "forward); 0 after a fresh computation; unchanged runs leave it as it was",
             ["component"],
-            registry=r,
         )
-        self.interval = Gauge(
+        self.interval = gauge(
             "tradelens_interval_seconds",
             "Configured time between cycle starts (interval_min), for staleness alerts",
-            registry=r,
         )
-        self.started = Gauge(
-            "tradelens_service_start_timestamp_seconds",
-            "Unix time this service process started",
-            registry=r,
+        self.started = gauge(
+            "tradelens_service_start_timestamp_seconds", "Unix time this service process started"
         )
-        self.last_success = Gauge(
+        self.last_success = gauge(
             "tradelens_last_success_timestamp_seconds",
             "Unix time the newest successful run finished (0 if none)",
-            registry=r,
         )
-        self.last_run = Gauge(
+        self.last_run = gauge(
             "tradelens_last_run_timestamp_seconds",
             "Unix time the newest run finished, whatever its status (0 if none)",
-            registry=r,
         )
-        self.runs_succeeded = Gauge(
-            "tradelens_runs_success", "Successful runs in the warehouse's run log", registry=r
+        self.runs_succeeded = gauge(
+            "tradelens_runs_success", "Successful runs in the warehouse's run log"
         )
-        self.runs_errored = Gauge(
-            "tradelens_runs_error", "Failed or partial runs in the warehouse's run log", registry=r
+        self.runs_errored = gauge(
+            "tradelens_runs_error", "Failed or partial runs in the warehouse's run log"
         )
-        self.published_run = Gauge(
-            "tradelens_published_run_id", "run_id of the version latest.* shows", registry=r
+        self.published_run = gauge(
+            "tradelens_published_run_id", "run_id of the version latest.* shows"
         )
-        self.scheduler_up = Gauge(
-            "tradelens_scheduler_up", "1 while the scheduler thread runs", registry=r
-        )
-        self.learning_held = Gauge(
+        self.scheduler_up = gauge("tradelens_scheduler_up", "1 while the scheduler thread runs")
+        self.learning_held = gauge(
             "tradelens_learning_held",
             "1 while the evaluation guard holds a kind of learned setting at its static value "
             "(its walk-forward verdict is hurt, SPEC §19), else 0",
             ["kind"],
-            registry=r,
         )
-        self.cycle_running = Gauge(
-            "tradelens_cycle_in_progress", "1 while a cycle holds the write lock", registry=r
+        self.cycle_running = gauge(
+            "tradelens_cycle_in_progress", "1 while a cycle holds the write lock"
         )
         # Zero-valued series exist from the start, as dashboards expect, and so that
         # increase() sees a counter's first event (a series born at 1 shows no increase).
