@@ -96,7 +96,9 @@ def main() -> None:
         "policies": policies, "default": default, "seconds": round(seconds, 1),
         "markets": results, "table": table, "targets": targets,
     }, indent=1, default=str))  # fmt: skip
-    console.print(f"written to {out}")
+    markdown = out.with_suffix(".md")
+    markdown.write_text(markdown_table(table, policies))
+    console.print(f"written to {out} and {markdown.name} (the README's table)")
 
 
 def walk_market(regime: str, seed: int, scale: dict, policies: list[str]) -> dict:
@@ -176,6 +178,25 @@ def check_targets(results: list[dict], default: str) -> dict:
         "regime_change": change,
         "regime_change_met": change[default] >= change["gate"],
     }
+
+
+def markdown_table(table: list[dict], policies: list[str]) -> str:
+    """The table as the README shows it: per regime and kind, each policy's mean gain, worst
+    market and markets gained; on null markets also its helped/hurt verdicts."""
+    lines = ["| regime | kind | " + " | ".join(policies) + " |",
+             "|---|---|" + "---:|" * len(policies)]  # fmt: skip
+    for regime in dict.fromkeys(r["regime"] for r in table):
+        for kind in (*KINDS, "all"):
+            cells = []
+            for policy in policies:
+                [row] = [r for r in table if (r["regime"], r["kind"], r["policy"]) ==
+                         (regime, kind, policy)]  # fmt: skip
+                alarms = f", {row['helped']}↑ {row['hurt']}↓" if regime == "null" else ""
+                cells.append(f"{row['mean_gain']:+,.0f} (worst {row['worst']:+,.0f}, "
+                             f"{row['gained']}/{row['markets']}{alarms})")  # fmt: skip
+            name = f"**{kind}**" if kind == "all" else kind
+            lines.append(f"| {regime} | {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def show(table, targets, policies, default, seconds, scale, seeds) -> None:

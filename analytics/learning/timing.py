@@ -80,11 +80,12 @@ class TimingGridComponent:
     """SPEC §7: the timing grid of every population, and the timing recommendation."""
 
     name = "timing_grid"
-    reads = ("run_outcomes", "run_moments", "run_replayed", "replaced_outcomes")
+    reads = ("run_outcomes", "run_moments", "run_replayed", "replaced_outcomes", "known_outcomes")
     produces = ()
     publishes = ("timing_grid",)
     learns = KIND
-    queries = ("scenarios/timing_cell_days", "scenarios/timing_cell_days_changed")
+    queries = ("scenarios/timing_cell_days", "scenarios/timing_cell_days_changed",
+               "scenarios/stored_timing_totals")  # fmt: skip
 
     def compute(self, run: RunContext) -> ComponentResult:
         computed = timing_stats(run)

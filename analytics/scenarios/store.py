@@ -136,8 +136,8 @@ def _plan_reuse(
     warehouse: Warehouse, cells: list[ScenarioCell], key: str, files_seen_at: object
 ) -> None:
     """Tables `run_cells`, `run_moments`, `changed_bars`, `stale_outcomes`, `known_moments`,
-    `replay_decisions` and view `cache_valid` on the warehouse. Key '' (a full recompute)
-    knows no stored outcome.
+    `replay_decisions` and views `known_outcomes`, `cache_valid` on the warehouse. Key '' (a
+    full recompute) knows no stored outcome.
 
     A decision is replayed at every moment if it is new, pending or touched by a changed bar;
     moments the store never held are replayed for everyone. Each step reads what changed (new
@@ -160,6 +160,7 @@ def _plan_reuse(
     warehouse.temp_table("stale_outcomes", load_sql("scenarios/stale_outcomes"))
     warehouse.temp_table("known_moments", load_sql("scenarios/known_moments"))
     warehouse.temp_table("replay_decisions", load_sql("scenarios/replay_decisions"))
+    warehouse.temp_view("known_outcomes", load_sql("scenarios/known_outcomes"))
     warehouse.temp_view("cache_valid", load_sql("scenarios/cache_valid"))
 
 
@@ -188,7 +189,8 @@ class ScenarioOutcomes:
         "run_cells", "run_moments", "run_outcomes", "run_replayed",
         # planning (warehouse side) and the replay's own tables
         "run_inputs_key", "run_files_seen", "changed_bars", "stale_outcomes", "known_moments",
-        "replay_decisions", "cache_valid", "scenario_decisions", "scenario_moments",
+        "replay_decisions", "known_outcomes", "cache_valid", "scenario_decisions",
+        "scenario_moments",
         "replayed_new", "replayed_changed", "replaced_outcomes",
     )  # fmt: skip
     publishes = ()
@@ -196,7 +198,8 @@ class ScenarioOutcomes:
     queries = (
         "scenarios/run_moments", "scenarios/files_seen", "scenarios/changed_bars",
         "scenarios/stale_outcomes", "scenarios/known_moments",
-        "scenarios/replay_decisions", "scenarios/cache_valid", "scenarios/outcomes",
+        "scenarios/replay_decisions", "scenarios/known_outcomes", "scenarios/cache_valid",
+        "scenarios/outcomes",
         "scenarios/run_replayed", "scenarios/run_outcomes", "scenarios/replaced_outcomes",
         "scenarios/prune_outcome_store", "scenarios/save_outcome_store",
     )  # fmt: skip

@@ -28,42 +28,51 @@ SUMMARY_COLUMNS = {
     "gain_hi": "DOUBLE",
     "verdict": "VARCHAR",
 }
-LATEST_EVALUATION = """
-    CREATE VIEW latest.{name} AS
-    SELECT *
-    FROM history.{name}
-    WHERE evaluation_id = (SELECT max(evaluation_id) FROM main.evaluations
-                           WHERE status = 'success')
-"""
 
 
-def _remake_latest(name: str) -> None:
-    op.execute(f"DROP VIEW IF EXISTS latest.{name}")
-    op.execute(LATEST_EVALUATION.format(name=name))
+class _Remade:
+    """The latest.* view over a history table, dropped while the table changes and made again
+    from its own stored definition (a view binds `*` when it is made)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.sql = (
+            op.get_bind()
+            .exec_driver_sql(
+                "SELECT sql FROM duckdb_views() WHERE schema_name = 'latest' AND view_name = ?",
+                (self.name,),
+            )
+            .scalar_one()
+        )
+        op.execute(f"DROP VIEW latest.{self.name}")
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            op.execute(self.sql)
 
 
 def upgrade() -> None:
     op.execute("ALTER TABLE state.evidence ADD COLUMN as_of TIMESTAMP")
     op.execute("ALTER TABLE main.evaluations ADD COLUMN trigger VARCHAR DEFAULT 'cli'")
     op.execute("UPDATE main.evaluations SET trigger = 'cli'")
-    op.execute("DROP VIEW IF EXISTS latest.evaluation_summary")
-    for column, kind in SUMMARY_COLUMNS.items():
-        op.execute(f"ALTER TABLE history.evaluation_summary ADD COLUMN {column} {kind}")
-    _remake_latest("evaluation_summary")
-    op.execute("DROP VIEW IF EXISTS latest.evaluation_steps")
-    op.execute("ALTER TABLE history.evaluation_steps ADD COLUMN policy VARCHAR DEFAULT 'learned'")
-    op.execute("UPDATE history.evaluation_steps SET policy = 'learned'")
-    _remake_latest("evaluation_steps")
+    with _Remade("evaluation_summary"):
+        for column, kind in SUMMARY_COLUMNS.items():
+            op.execute(f"ALTER TABLE history.evaluation_summary ADD COLUMN {column} {kind}")
+    with _Remade("evaluation_steps"):
+        op.execute(
+            "ALTER TABLE history.evaluation_steps ADD COLUMN policy VARCHAR DEFAULT 'learned'"
+        )
+        op.execute("UPDATE history.evaluation_steps SET policy = 'learned'")
 
 
 def downgrade() -> None:
-    op.execute("DROP VIEW IF EXISTS latest.evaluation_steps")
-    op.execute("DELETE FROM history.evaluation_steps WHERE policy <> 'learned'")
-    op.execute("ALTER TABLE history.evaluation_steps DROP COLUMN policy")
-    _remake_latest("evaluation_steps")
-    op.execute("DROP VIEW IF EXISTS latest.evaluation_summary")
-    for column in SUMMARY_COLUMNS:
-        op.execute(f"ALTER TABLE history.evaluation_summary DROP COLUMN {column}")
-    _remake_latest("evaluation_summary")
+    with _Remade("evaluation_steps"):
+        op.execute("DELETE FROM history.evaluation_steps WHERE policy <> 'learned'")
+        op.execute("ALTER TABLE history.evaluation_steps DROP COLUMN policy")
+    with _Remade("evaluation_summary"):
+        for column in SUMMARY_COLUMNS:
+            op.execute(f"ALTER TABLE history.evaluation_summary DROP COLUMN {column}")
     op.execute("ALTER TABLE main.evaluations DROP COLUMN trigger")
     op.execute("ALTER TABLE state.evidence DROP COLUMN as_of")

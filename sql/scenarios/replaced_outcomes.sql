@@ -2,20 +2,16 @@
 -- kept between runs drop them as the replayed outcomes replace them. A replayed decision is
 -- replayed at every moment; moments the store did not know hold none. Empty on a full
 -- recompute (nothing is known, nothing replaced).
--- reads: state.scenario_outcomes, run_moments, known_moments, replay_decisions
+-- reads: known_outcomes, replay_decisions
 SELECT
     o.decision_key,
-    m.moment_id,
+    o.moment_id,
     o.kind,
     o.weight,
     o.status,
     o.pnl,
     o.ret,
     o.exit_t
-FROM state.scenario_outcomes AS o
-JOIN run_moments AS m
-    ON m.entry_delay_min = o.entry_delay_min
-    AND m.hold_min = o.hold_min
-SEMI JOIN known_moments AS k USING (moment_id)
+FROM known_outcomes AS o
 SEMI JOIN replay_decisions AS r
     ON r.decision_key = o.decision_key

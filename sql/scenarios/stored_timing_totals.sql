@@ -1,12 +1,9 @@
 -- What stored timing statistics must add up to: the outcomes the store holds at this run's
 -- known timing moments, counted, and their P&L summed exactly as cell_days sums it.
--- reads: state.scenario_outcomes, run_moments, known_moments
+-- reads: known_outcomes, run_moments
 SELECT
     count(*) AS n,
     sum(CAST(o.pnl AS DECIMAL(38, 15))) AS sum_pnl
-FROM state.scenario_outcomes AS o
-JOIN run_moments AS m
-    ON m.entry_delay_min = o.entry_delay_min
-    AND m.hold_min = o.hold_min
-SEMI JOIN known_moments AS k USING (moment_id)
+FROM known_outcomes AS o
+JOIN run_moments AS m USING (moment_id)
 WHERE m.in_timing_grid OR m.is_current_timing
