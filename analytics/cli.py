@@ -10,11 +10,13 @@ from pathlib import Path
 import click
 
 from analytics.cli_support import (
+    choice_option,
     config_option,
     current_warehouse,
     example,
     format_option,
     lens,
+    out_option,
     parse_date,
     parse_policies,
     print_evaluation,
@@ -58,13 +60,10 @@ def init() -> None:
 )
 @click.argument("kind", type=click.Choice(["prices", "trades", "blocked"]))
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "--bar-time",
-    type=click.Choice(["open", "close"]),
-    default="open",
-    show_default=True,
+@choice_option(
+    "--bar-time", choices=("open", "close"), default="open",
     help="prices: does ts stamp the bar's open or its close",
-)
+)  # fmt: skip
 @click.option(
     "--interval", default=None, help="prices: bar length (1m, 5m, 1h, 1d); default inferred"
 )
@@ -193,12 +192,7 @@ def sql(query: str, fmt: str) -> None:
 @cli.command(
     epilog=example("tradelens state --out bot/learned_state.json", "tradelens state --version 12")
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="write the JSON here (atomically) instead of printing it",
-)
+@out_option(help="write the JSON here (atomically) instead of printing it")
 @version_option
 @warehouse_option
 def state(out: str | None, version: int | None) -> None:
@@ -223,14 +217,10 @@ def state(out: str | None, version: int | None) -> None:
     default=None,
     help="folder for the version's tables and manifest.json (replaced whole, atomically)",
 )
-@click.option(
-    "--format",
-    "file_format",
-    type=click.Choice(["parquet", "csv"]),
-    default="parquet",
-    show_default=True,
+@choice_option(
+    "--format", "file_format", choices=("parquet", "csv"), default="parquet",
     help="file format of the tables written with --to",
-)
+)  # fmt: skip
 @version_option
 @click.option(
     "--jsonl",
@@ -269,12 +259,7 @@ def export(to: str | None, file_format: str, version: int | None, jsonl_dir: str
 
 
 @cli.command(epilog=example("tradelens report --out warehouse/report.html"))
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    required=True,
-    help="the HTML file to write (self-contained: opens offline)",
-)
+@out_option(required=True, help="the HTML file to write (self-contained: opens offline)")
 @version_option
 @warehouse_option
 def report(out: str, version: int | None) -> None:
@@ -307,19 +292,13 @@ def report(out: str, version: int | None) -> None:
 @click.option(
     "--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="TCP port"
 )
-@click.option(
+@choice_option(
     "--log-format",
-    type=click.Choice(["text", "json"]),
+    choices=("text", "json"),
     default="text",
-    show_default=True,
     help="json: one JSON object a line, with run_id on every line of a cycle",
 )
-@click.option(
-    "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
-)
+@choice_option("--log-level", choices=("debug", "info", "warning", "error"), default="info")
 @click.option(
     "--token",
     envvar="TRADELENS_TOKEN",

@@ -4,7 +4,7 @@ command's name), --format, help examples, the progress display, and the one erro
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -55,16 +55,26 @@ def config_option(f: Callable) -> Callable:
     )(f)
 
 
+def choice_option(*names: str, choices: Sequence[str], default: str, help: str | None = None):
+    """An option taking one of `choices`, its default shown in --help."""
+    return click.option(
+        *names, type=click.Choice(list(choices)), default=default, show_default=True, help=help
+    )
+
+
+def out_option(help: str, required: bool = False):
+    """--out FILE: where a command writes its file."""
+    return click.option(
+        "--out", type=click.Path(dir_okay=False), default=None, required=required, help=help
+    )
+
+
 def format_option(f: Callable) -> Callable:
     """The same --format option on every command that prints rows."""
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default="table",
-        show_default=True,
+    return choice_option(
+        "--format", "fmt", choices=FORMATS, default="table",
         help="table for people, csv or json for machines",
-    )(f)
+    )(f)  # fmt: skip
 
 
 def version_option(f: Callable) -> Callable:

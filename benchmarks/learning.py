@@ -180,11 +180,9 @@ def check_targets(results: list[dict], default: str) -> dict:
     }
 
 
-def markdown_table(table: list[dict], policies: list[str]) -> str:
-    """The table as the README shows it: per regime and kind, each policy's mean gain, worst
-    market and markets gained; on null markets also its helped/hurt verdicts."""
-    lines = ["| regime | kind | " + " | ".join(policies) + " |",
-             "|---|---|" + "---:|" * len(policies)]  # fmt: skip
+def rows_of(table: list[dict], policies: list[str]):
+    """(regime, kind, one text per policy) in the table's order: the mean gain, the worst
+    market and the markets gained; on null markets also the helped ↑ / hurt ↓ verdicts."""
     for regime in dict.fromkeys(r["regime"] for r in table):
         for kind in (*KINDS, "all"):
             cells = []
@@ -194,8 +192,16 @@ def markdown_table(table: list[dict], policies: list[str]) -> str:
                 alarms = f", {row['helped']}↑ {row['hurt']}↓" if regime == "null" else ""
                 cells.append(f"{row['mean_gain']:+,.0f} (worst {row['worst']:+,.0f}, "
                              f"{row['gained']}/{row['markets']}{alarms})")  # fmt: skip
-            name = f"**{kind}**" if kind == "all" else kind
-            lines.append(f"| {regime} | {name} | " + " | ".join(cells) + " |")
+            yield regime, kind, cells
+
+
+def markdown_table(table: list[dict], policies: list[str]) -> str:
+    """The table as the README shows it."""
+    lines = ["| regime | kind | " + " | ".join(policies) + " |",
+             "|---|---|" + "---:|" * len(policies)]  # fmt: skip
+    for regime, kind, cells in rows_of(table, policies):
+        name = f"**{kind}**" if kind == "all" else kind
+        lines.append(f"| {regime} | {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -206,16 +212,8 @@ def show(table, targets, policies, default, seconds, scale, seeds) -> None:
     )
     for column in ("regime", "kind", *policies):
         out.add_column(column, justify="right" if column in policies else "left")
-    for regime in dict.fromkeys(r["regime"] for r in table):
-        for kind in (*KINDS, "all"):
-            cells = []
-            for policy in policies:
-                [row] = [r for r in table if (r["regime"], r["kind"], r["policy"]) ==
-                         (regime, kind, policy)]  # fmt: skip
-                alarms = f", {row['helped']}↑{row['hurt']}↓" if regime == "null" else ""
-                cells.append(f"{row['mean_gain']:+,.0f} (worst {row['worst']:+,.0f}, "
-                             f"{row['gained']}/{row['markets']}{alarms})")  # fmt: skip
-            out.add_row(regime, kind, *cells)
+    for regime, kind, cells in rows_of(table, policies):
+        out.add_row(regime, kind, *cells)
     console.print(out)
     t = targets
     console.print(
