@@ -12,48 +12,25 @@ WITH published AS (
     FROM main.runs
     WHERE published
 ),
-weights AS (
+settings AS (
+    -- one JSON object per run and kind, keyed by setting name, in the old log's field names
     SELECT
         run_id,
-        json_group_object(
-            name,
-            json_object(
+        kind,
+        json_group_object(name, CASE kind
+            WHEN 'weight' THEN json_object(
                 'before', before, 'best_variation', best, 'after', after, 'n', n,
-                'significant', significant, 'applied', applied, 'note', note
-            )
-        ) AS weights
-    FROM history.learned_state
-    WHERE kind = 'weight'
-    GROUP BY run_id
-),
-multipliers AS (
-    SELECT
-        run_id,
-        json_group_object(
-            name,
-            json_object(
+                'significant', significant, 'applied', applied, 'note', note)
+            WHEN 'multiplier' THEN json_object(
                 'score_lo', score_lo, 'score_hi', score_hi, 'before', before, 'best', best,
                 'after', after, 'n', n, 'significant', significant, 'applied', applied,
-                'note', note
-            )
-        ) AS multipliers
-    FROM history.learned_state
-    WHERE kind = 'multiplier'
-    GROUP BY run_id
-),
-timing AS (
-    SELECT
-        run_id,
-        json_group_object(
-            name,
-            json_object(
+                'note', note)
+            ELSE json_object(
                 'before', before, 'best', best, 'after', after, 'n', n,
-                'significant', significant, 'applied', applied, 'note', note
-            )
-        ) AS timing
+                'significant', significant, 'applied', applied, 'note', note)
+        END) AS settings
     FROM history.learned_state
-    WHERE kind = 'timing'
-    GROUP BY run_id
+    GROUP BY run_id, kind
 ),
 blocked AS (
     SELECT
@@ -75,9 +52,9 @@ SELECT
     p.status,
     p.trigger,
     p.objective,
-    coalesce(w.weights, '{}'::JSON) AS weights,
-    coalesce(m.multipliers, '{}'::JSON) AS multipliers,
-    coalesce(t.timing, '{}'::JSON) AS timing,
+    coalesce(w.settings, '{}'::JSON) AS weights,
+    coalesce(m.settings, '{}'::JSON) AS multipliers,
+    coalesce(t.settings, '{}'::JSON) AS timing,
     {
         'blocked_trades': coalesce(b.blocked_trades, 0),
         'missed_opportunities': coalesce(b.missed_opportunities, 0),
@@ -88,8 +65,8 @@ SELECT
         'avoided_pnl': coalesce(b.avoided_pnl, 0.0)
     } AS counterfactuals
 FROM published AS p
-LEFT JOIN weights AS w USING (run_id)
-LEFT JOIN multipliers AS m USING (run_id)
-LEFT JOIN timing AS t USING (run_id)
-LEFT JOIN blocked AS b USING (run_id)
+LEFT JOIN settings AS w ON w.run_id = p.run_id AND w.kind = 'weight'
+LEFT JOIN settings AS m ON m.run_id = p.run_id AND m.kind = 'multiplier'
+LEFT JOIN settings AS t ON t.run_id = p.run_id AND t.kind = 'timing'
+LEFT JOIN blocked AS b ON b.run_id = p.run_id
 ORDER BY p.run_id
