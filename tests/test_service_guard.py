@@ -2,7 +2,8 @@
 (momentum and dark_pool flip sign halfway) the daily walk-forward finds the unguarded learning
 of the weights losing out of sample, so the service holds them at their static initial
 setting: in latest.learned_state, in the bot's state file, on /health and /metrics. Restarted
-with a careful policy, its next evaluation no longer says `hurt`, and the hold clears."""
+with a careful policy (other settings: the old verdicts judged another learner and no longer
+apply), its own daily evaluation does not say `hurt`, and nothing is held."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def test_the_service_holds_a_kind_its_evaluation_shows_losing_and_releases_it(tm
     bot = json.loads(state_file.read_text())
     assert bot["weights"] == weights  # what the bot is given
 
-    # restarted with the gate: a new evaluation of other settings, no longer `hurt`: released
+    # restarted with the gate: the old verdicts judged another learner; its own is not `hurt`
     service = Service(tmp_path, warehouse, _write_config(tmp_path, learning_policy="gate",
                                                          **keys))  # fmt: skip
     try:

@@ -123,7 +123,8 @@ def evaluate(
     evaluation_id = warehouse.value("SELECT coalesce(max(evaluation_id), 0) + 1 FROM evaluations")
     warehouse.execute(
         "INSERT INTO evaluations (evaluation_id, started_at, status, config, first_boundary, "
-        "end_at, boundaries, trigger) VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
+        "end_at, boundaries, trigger, as_of) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, "
+        "(SELECT max(available_at) FROM raw.prices))",
         [evaluation_id, stored_utc_now(), settings.as_json(), plan.boundaries[0],
          plan.end_at, len(plan.boundaries), trigger],
     )  # fmt: skip

@@ -1,9 +1,11 @@
 """SPEC §19's evaluation guard: a kind whose latest walk-forward verdict is `hurt` is held at
 its static initial setting until a later evaluation's verdict for it is not `hurt`.
 
-The verdicts are read from the newest successful evaluation (whoever ran it: the service's
-daily one or `tradelens evaluate`); a held kind's learned_state rows keep what the learning
-found (best, n, p_value) but publish `after` = the static setting, not applied, and say why.
+The verdicts are read from the newest successful evaluation of the same settings (the
+service's daily one, or `tradelens evaluate` with the same config): one of other settings, or
+another window, judged another learner. A held kind's learned_state rows keep what the
+learning found (best, n, p_value) but publish `after` = the static setting, not applied, and
+say why; the next run starts that kind from the static setting.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def holds(warehouse: Warehouse, settings: Settings) -> dict[str, Hold]:
     """The kinds held now (none with evaluation_guard off)."""
     if not settings.evaluation_guard:
         return {}
-    rows = warehouse.rows(load_sql("learning/held_kinds"))
+    rows = warehouse.rows(load_sql("learning/held_kinds"), {"config": settings.as_json()})
     return {r["kind"]: Hold(r["kind"], r["evaluation_id"], r["gain"], r["p_value"]) for r in rows}
 
 
@@ -74,12 +76,12 @@ def signature(held: dict[str, Hold]) -> str:
 
 def evaluation_due(warehouse: Warehouse, settings: Settings) -> bool:
     """Whether the service's daily evaluation is due (SPEC §19): the guard is on, and its last
-    successful evaluation is of an earlier UTC day of data (its last boundary before the day
-    of the greatest bar available_at) or of other settings, or there is none."""
+    successful evaluation saw an earlier UTC day of data (the greatest bar available_at) or
+    other settings, or there is none."""
     if not settings.evaluation_guard:
         return False
     last = warehouse.one(load_sql("learning/last_daily_evaluation"))
     if last is None or last[0] is None or last[1] != settings.as_json():
         return True
-    last_boundary, _, data_day = last
-    return data_day is not None and data_day > last_boundary.date()
+    evaluated_day, _, data_day = last
+    return data_day is not None and data_day > evaluated_day

@@ -182,6 +182,8 @@ class Scheduler:
         except TradelensError as exc:  # e.g. still inside the warm-up: nothing to evaluate yet
             log.info("daily evaluation skipped: %s", one_line(exc))
             return False
+        except KeyboardInterrupt as exc:  # a stop request: abandon the cycle like a run's
+            raise RunAborted("stop requested") from exc
         after = self.lens.holds()
         log.info(
             "evaluation %d: %d boundaries in %.1fs; held: %s",

@@ -7,7 +7,9 @@
   the gain real?"), null on rows of earlier evaluations;
 - `history.evaluation_steps.policy`: the policy whose states the rows are (`learned`, the
   configured one, or a policy named by `tradelens evaluate --policies`); earlier rows `learned`;
-- `main.evaluations.trigger`: `cli` or `serve` (the service's daily evaluation, SPEC §19).
+- `main.evaluations.trigger`: `cli` or `serve` (the service's daily evaluation, SPEC §19), and
+  `as_of`: the greatest bar available_at when it ran (what "a new UTC day of data" is measured
+  from).
 The latest.* views over the evaluation tables bind `*` when made, so they are made again.
 
 Revision ID: 0009
@@ -57,6 +59,7 @@ def upgrade() -> None:
     op.execute("ALTER TABLE state.evidence ADD COLUMN as_of TIMESTAMP")
     op.execute("ALTER TABLE main.evaluations ADD COLUMN trigger VARCHAR DEFAULT 'cli'")
     op.execute("UPDATE main.evaluations SET trigger = 'cli'")
+    op.execute("ALTER TABLE main.evaluations ADD COLUMN as_of TIMESTAMP")
     with _Remade("evaluation_summary"):
         for column, kind in SUMMARY_COLUMNS.items():
             op.execute(f"ALTER TABLE history.evaluation_summary ADD COLUMN {column} {kind}")
@@ -74,5 +77,6 @@ def downgrade() -> None:
     with _Remade("evaluation_summary"):
         for column in SUMMARY_COLUMNS:
             op.execute(f"ALTER TABLE history.evaluation_summary DROP COLUMN {column}")
+    op.execute("ALTER TABLE main.evaluations DROP COLUMN as_of")
     op.execute("ALTER TABLE main.evaluations DROP COLUMN trigger")
     op.execute("ALTER TABLE state.evidence DROP COLUMN as_of")

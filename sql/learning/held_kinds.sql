@@ -1,5 +1,6 @@
--- SPEC §19: the kinds whose learning the newest successful walk-forward evaluation found to
--- hurt out of sample (the configured policy's rows), with the figures their note gives.
+-- SPEC §19: the kinds whose learning the newest successful walk-forward evaluation of these
+-- settings ($config) found to hurt out of sample (the configured policy's rows), with the
+-- figures their note gives.
 -- reads: main.evaluations, history.evaluation_summary
 SELECT
     s.kind,
@@ -10,6 +11,7 @@ FROM history.evaluation_summary AS s
 WHERE s.policy = 'learned'
     AND s.verdict = 'hurt'
     AND s.evaluation_id = (
-        SELECT max(evaluation_id) FROM main.evaluations WHERE status = 'success'
+        SELECT max(evaluation_id) FROM main.evaluations
+        WHERE status = 'success' AND config = $config
     )
 ORDER BY s.kind
