@@ -91,8 +91,9 @@ def print_summary(summary: dict) -> None:
     _print_best_timing(summary["best_timing_cell"], summary["objective"])
     moved, learned = summary["moved"], summary["learned"]
     console.print(
-        f"\n[bold]Learned[/bold]: {moved} of {len(learned)} settings moved a step toward their "
-        "best cell; the others stay, and `why` says why.",
+        f"\n[bold]Learned[/bold]: {moved} of {len(learned)} settings moved a step (the policy's "
+        "target: the best cell, or the cells best in the resamples); the others stay, and `why` "
+        "says why.",
         highlight=False,
     )
     for kind, title in TITLES.items():
