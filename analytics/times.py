@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+# "known by the end of time": everything; a literal both engines take (Spark has no infinity)
+END_OF_TIME = datetime(9999, 12, 31)
+
 
 def utc_now() -> datetime:
     """Now, as an aware UTC time."""

@@ -30,7 +30,7 @@ from analytics.engines import DuckDBEngine
 from analytics.errors import TradelensError, one_line
 from analytics.learning.significance import gain_test
 from analytics.learning.sizing import KIND as MULTIPLIER
-from analytics.learning.sizing import learn_multipliers
+from analytics.learning.sizing import bucket_stats, learn_multipliers
 from analytics.learning.state import LEARNED_SCHEMA
 from analytics.learning.timing import KIND as TIMING
 from analytics.learning.timing import grid_moments, learn_timing, with_all_population
@@ -326,9 +326,7 @@ class WalkForward:
         lane.rows += [{"boundary": t, "policy": lane.name, **row} for row in learned]
 
     def _buckets_at(self, t: datetime, edges: list[float]) -> pl.DataFrame:
-        buckets = self.engine.frame(load_sql("evaluation/sizing_cell_days_at"),
-                                    {"t": t, "edges": edges})  # fmt: skip
-        return merge(buckets.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")))
+        return bucket_stats(self.engine, edges, t)
 
     def _timing_stats(self, k: int, current: tuple[float, float]) -> pl.DataFrame:
         if current not in self.moments:

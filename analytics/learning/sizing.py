@@ -9,6 +9,7 @@ again each run: with quartile edges, new trades move the edges).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import polars as pl
 
@@ -19,6 +20,7 @@ from analytics.learning.evidence import Evidence, digest, review, save_evaluatio
 from analytics.learning.policies import Cell
 from analytics.learning.state import learned_frame, state_row
 from analytics.learning.update import decide
+from analytics.times import END_OF_TIME
 from analytics.warehouse import load_sql
 
 KIND = "multiplier"
@@ -31,6 +33,13 @@ def bucket_edges(engine: Engine, settings) -> list[float] | None:
         return list(settings.score_buckets)
     edges = engine.frame(load_sql("learning/entry_score_quartiles"))["edges"][0]
     return list(edges) if edges is not None else None
+
+
+def bucket_stats(engine: Engine, edges: list[float], known_by: datetime) -> pl.DataFrame:
+    """Each bucket's statistics (cell: its index) on the executed trades known at `known_by`."""
+    buckets = engine.frame(load_sql("learning/sizing_cell_days"),
+                           {"edges": edges, "known_by": known_by})  # fmt: skip
+    return merge(buckets.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")))
 
 
 def book_key(bucket: int, multiplier: float) -> str:
@@ -108,8 +117,7 @@ class SizingGridComponent:
         edges = bucket_edges(run.engine, run.settings)
         if edges is None:  # no executed trade yet: no buckets to learn, nothing to publish
             return ComponentResult()
-        buckets = run.engine.frame(load_sql("learning/sizing_cell_days"), {"edges": edges})
-        buckets = merge(buckets.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")))
+        buckets = bucket_stats(run.engine, edges, END_OF_TIME)
         published, learned, evaluated = learn_multipliers(run, buckets, edges)
 
         def save(warehouse, run_id: int) -> None:

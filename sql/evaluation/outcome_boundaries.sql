@@ -3,14 +3,7 @@
 -- whose bars reach its exit lookup; null while the full data leaves it pending).
 -- reads: eval_outcomes, eval_event_moments, eval_decisions, eval_horizons
 SELECT
-    o.decision_key,
-    o.moment_id,
-    o.kind,
-    o.weight,
-    o.status,
-    o.pnl,
-    o.ret,
-    o.exit_t,
+    o.* EXCLUDE (entry_t),
     d.k_known,
     h.k AS k_resolved
 FROM eval_outcomes AS o
