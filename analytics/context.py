@@ -26,6 +26,7 @@ from analytics.errors import TradelensError
 from analytics.ingest import IngestReport, ingest_file, parse_interval
 from analytics.pipeline import COMPONENT_NAMES, RunResult, run_recompute
 from analytics.runlog import RunLog, read_run_log
+from analytics.times import stored_utc_now
 from analytics.versions import PruneReport, prune
 from analytics.warehouse import (
     Warehouse,
@@ -165,6 +166,24 @@ class Tradelens:
 
         with self.warehouse(write=True) as warehouse:
             return evaluate(warehouse, self.settings, **options)
+
+    def evaluate_outside_write_window(self, *, trigger: str, **options: Any) -> EvaluationResult:
+        """`evaluate`, walked on a read-only connection (other readers keep the file; a writer
+        waits only for the short store at the end), then stored like `evaluate`'s. A walk that
+        fails or is stopped is recorded as such. The service's daily evaluation (SPEC §19); called
+        outside any session."""
+        from analytics.learning.evaluation import store, store_failure, walk
+
+        settings, started_at = self.settings, stored_utc_now()
+        try:
+            with self.session(read_only=True), self.warehouse() as warehouse:  # interruptible
+                walked = walk(warehouse, settings, **options)
+        except BaseException as exc:
+            with self.warehouse(write=True) as warehouse:
+                store_failure(warehouse, settings, exc, trigger, started_at)
+            raise
+        with self.warehouse(write=True) as warehouse:
+            return store(warehouse, walked, trigger)
 
     def summary(self, version: int | None = None) -> dict:
         """What a published version learned, every figure: its inputs, what blocking cost or

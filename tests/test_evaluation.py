@@ -201,3 +201,37 @@ def test_an_interrupted_evaluation_leaves_the_previous_one_latest(
     ]
     assert final[0] == "success" and final[-1] == "success"
     assert "running" not in final  # the killed one is marked failed by the next evaluation
+
+
+def test_the_walk_outside_the_write_window_stores_what_evaluate_stores(
+    migrated_template, tmp_path, sample
+):
+    """The service's walk (read-only, then a short write) publishes the same rows as
+    `evaluate`; one stopped mid-way is recorded `aborted` and leaves the previous latest."""
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(migrated_template.read_bytes())
+    lens = Tradelens(path, settings_from_mapping(EVALUATE))
+    load(lens, sample)
+    first = lens.evaluate()
+    outside = lens.evaluate_outside_write_window(trigger="serve")
+    assert outside.evaluation_id == first.evaluation_id + 1
+    for table in ("evaluation_steps", "evaluation_periods", "evaluation_summary"):
+        rows = [lens.rows(f"SELECT * EXCLUDE (evaluation_id) FROM history.{table} "
+                          f"WHERE evaluation_id = {e} ORDER BY ALL")
+                for e in (first.evaluation_id, outside.evaluation_id)]  # fmt: skip
+        assert rows[0] == rows[1] and rows[0], table
+    latest = lens.rows("SELECT * FROM latest.evaluation_summary ORDER BY ALL")
+    boundaries = []
+    with pytest.raises(KeyboardInterrupt):
+        lens.evaluate_outside_write_window(
+            trigger="serve",
+            on_progress=lambda done, total: boundaries.append(done),
+            should_stop=lambda: len(boundaries) >= 2,
+        )
+    assert lens.rows("SELECT * FROM latest.evaluation_summary ORDER BY ALL") == latest
+    last = lens.rows("SELECT trigger, status, as_of, error FROM evaluations "
+                     "ORDER BY evaluation_id DESC LIMIT 2")  # fmt: skip
+    bar = lens.rows("SELECT max(available_at) AS t FROM raw.prices")[0]["t"]
+    assert last[0] == {"trigger": "serve", "status": "aborted", "as_of": bar,
+                       "error": "KeyboardInterrupt: stop requested"}  # fmt: skip
+    assert (last[1]["trigger"], last[1]["status"], last[1]["as_of"]) == ("serve", "success", bar)

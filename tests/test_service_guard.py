@@ -1,7 +1,8 @@
 """SPEC §19's evaluation guard, end to end with the real service: on a regime-change market
 (momentum and dark_pool flip sign halfway) the daily walk-forward finds the unguarded learning
 of the weights losing out of sample, so the service holds them at their static initial
-setting: in latest.learned_state, in the bot's state file, on /health and /metrics. Restarted
+setting: in latest.learned_state, in the bot's state file, on /health and /metrics. While it
+evaluates, another process reads the warehouse (the walk runs outside the write window). Restarted
 with a careful policy (other settings: the old verdicts judged another learner and no longer
 apply), its own daily evaluation does not say `hurt`, and nothing is held."""
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,15 @@ def _held_gauges(service: Service) -> dict[str, float]:
     families = text_string_to_metric_families(service.get("/metrics")[1].decode())
     [held] = [f for f in families if f.name == "tradelens_learning_held"]
     return {s.labels["kind"]: s.value for s in held.samples}
+
+
+def _read_without_waiting(warehouse: Path, query: str) -> int:
+    """One figure read by another process, which fails at once if a writer holds the file."""
+    code = (f"import duckdb; con = duckdb.connect({str(warehouse)!r}, read_only=True); "
+            f"print(con.execute({query!r}).fetchone()[0])")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr.strip().splitlines()[-1]
+    return int(result.stdout)
 
 
 @pytest.mark.slow
@@ -42,6 +54,11 @@ def test_the_service_holds_a_kind_its_evaluation_shows_losing_and_releases_it(tm
     service = Service(tmp_path, warehouse, _write_config(tmp_path, learning_policy="unguarded",
                                                          **keys))  # fmt: skip
     try:
+        service.wait_for(lambda c, d: (d["current_step"] or "").startswith("evaluating"),
+                         timeout=240)  # fmt: skip
+        learned_rows = _read_without_waiting(warehouse, "SELECT count(*) FROM latest.learned_state")
+        assert service.health()[1]["current_step"].startswith("evaluating"), "probe too late"
+        assert learned_rows > 0  # the evaluation runs outside the write window: readers read
         _, health = service.wait_for(lambda c, d: d["learning_held"], timeout=240)
         gauges = _held_gauges(service)
     finally:

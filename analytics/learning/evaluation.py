@@ -101,62 +101,131 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
+@dataclass
+class Walked:
+    """One walk-forward, computed and not yet stored: what `store` writes in one transaction."""
+
+    settings: Settings
+    plan: Schedule
+    as_of: datetime | None  # the greatest bar available_at it saw (SPEC §19)
+    started_at: datetime
+    steps: pl.DataFrame
+    periods: pl.DataFrame
+    summary: pl.DataFrame
+    seconds: float
+
+
 def evaluate(
+    warehouse: Warehouse,
+    settings: Settings,
+    *,
+    trigger: str = "cli",
+    **options,
+) -> EvaluationResult:
+    """Replay the learning loop at every boundary and score it; publish it atomically. The
+    evaluation is recorded `running` from the start, so one the process never finished is
+    seen (and marked failed by the next). `options`: those of `walk`."""
+    plan = schedule(warehouse, settings, options.get("start"), options.get("end"))
+    warehouse.execute(
+        "UPDATE evaluations SET status = 'failed', error = 'interrupted (process ended mid-way)' "
+        "WHERE status = 'running'"
+    )
+    evaluation_id = _record(warehouse, settings.as_json(), plan, trigger, "running",
+                            stored_utc_now(), _as_of(warehouse))  # fmt: skip
+    try:
+        walked = walk(warehouse, settings, **options)
+    except BaseException as exc:
+        _record_failure(warehouse, evaluation_id, exc)
+        raise
+    return store(warehouse, walked, trigger, evaluation_id)
+
+
+def walk(
     warehouse: Warehouse,
     settings: Settings,
     *,
     start: date | None = None,
     end: date | None = None,
     policies: Sequence[str] = (),
-    trigger: str = "cli",
     on_progress: Callable[[int, int], None] = lambda done, total: None,
     should_stop: Callable[[], bool] = lambda: False,
-) -> EvaluationResult:
-    """Replay the learning loop at every boundary and score it; publish it atomically.
-    `policies` walk forward beside the configured one (`learned`), each as its own rows."""
-    started = time.monotonic()
+) -> Walked:
+    """SPEC §16 on the warehouse as it is now, stored nowhere: it needs only a read-only
+    connection (the service walks outside its write window). `policies` walk forward beside
+    the configured one (`learned`), each as its own rows."""
+    started, started_at = time.monotonic(), stored_utc_now()
     plan = schedule(warehouse, settings, start, end)
-    warehouse.execute(
-        "UPDATE evaluations SET status = 'failed', error = 'interrupted (process ended mid-way)' "
-        "WHERE status = 'running'"
+    as_of = _as_of(warehouse)
+    try:
+        walker = WalkForward(warehouse, settings, plan, policies)
+        steps = walker.learn(on_progress, should_stop)
+        periods, summary = walker.score()
+    finally:
+        warehouse.drop_temporaries()
+    return Walked(settings, plan, as_of, started_at, steps, periods, summary,
+                  time.monotonic() - started)  # fmt: skip
+
+
+def store(
+    warehouse: Warehouse, walked: Walked, trigger: str, evaluation_id: int | None = None
+) -> EvaluationResult:
+    """Publish a walk-forward in one transaction: its rows, and its evaluations row as
+    `success` (the one recorded `running`, or a new one)."""
+    with warehouse.transaction():
+        if evaluation_id is None:
+            evaluation_id = _record(warehouse, walked.settings.as_json(), walked.plan, trigger,
+                                    "running", walked.started_at, walked.as_of)  # fmt: skip
+        _insert(warehouse, "evaluation_steps", evaluation_id, walked.steps)
+        _insert(warehouse, "evaluation_periods", evaluation_id, walked.periods)
+        _insert(warehouse, "evaluation_summary", evaluation_id, walked.summary)
+        warehouse.execute(
+            "UPDATE evaluations SET status = 'success', finished_at = ? WHERE evaluation_id = ?",
+            [stored_utc_now(), evaluation_id],
+        )
+    return EvaluationResult(
+        evaluation_id,
+        len(walked.plan.boundaries),
+        walked.summary.to_dicts(),
+        walked.seconds,
+        walked.settings.confidence,
     )
+
+
+def store_failure(
+    warehouse: Warehouse, settings: Settings, exc: BaseException, trigger: str, started_at
+) -> None:
+    """Record a walk-forward that failed or was stopped before it could be stored."""
+    try:
+        plan = schedule(warehouse, settings, None, None)
+    except TradelensError:
+        return  # nothing to evaluate: nothing was attempted
+    evaluation_id = _record(warehouse, settings.as_json(), plan, trigger, "running",
+                            started_at, _as_of(warehouse))  # fmt: skip
+    _record_failure(warehouse, evaluation_id, exc)
+
+
+def _record(warehouse: Warehouse, config: str, plan: Schedule, trigger: str, status: str,
+            started_at: datetime, as_of: datetime | None) -> int:  # fmt: skip
     evaluation_id = warehouse.value("SELECT coalesce(max(evaluation_id), 0) + 1 FROM evaluations")
     warehouse.execute(
         "INSERT INTO evaluations (evaluation_id, started_at, status, config, first_boundary, "
-        "end_at, boundaries, trigger, as_of) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, "
-        "(SELECT max(available_at) FROM raw.prices))",
-        [evaluation_id, stored_utc_now(), settings.as_json(), plan.boundaries[0],
-         plan.end_at, len(plan.boundaries), trigger],
+        "end_at, boundaries, trigger, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [evaluation_id, started_at, status, config, plan.boundaries[0], plan.end_at,
+         len(plan.boundaries), trigger, as_of],
     )  # fmt: skip
-    try:
-        walk = WalkForward(warehouse, settings, plan, policies)
-        steps = walk.learn(on_progress, should_stop)
-        periods, summary = walk.score()
-        with warehouse.transaction():
-            _insert(warehouse, "evaluation_steps", evaluation_id, steps)
-            _insert(warehouse, "evaluation_periods", evaluation_id, periods)
-            _insert(warehouse, "evaluation_summary", evaluation_id, summary)
-            warehouse.execute(
-                "UPDATE evaluations SET status = 'success', finished_at = ? "
-                "WHERE evaluation_id = ?",
-                [stored_utc_now(), evaluation_id],
-            )
-    except BaseException as exc:
-        stopped = isinstance(exc, KeyboardInterrupt) or "interrupt" in type(exc).__name__.lower()
-        warehouse.execute(
-            "UPDATE evaluations SET status = ?, finished_at = ?, error = ? WHERE evaluation_id = ?",
-            ["aborted" if stopped else "failed", stored_utc_now(), one_line(exc), evaluation_id],
-        )
-        raise
-    finally:
-        warehouse.drop_temporaries()
-    return EvaluationResult(
-        evaluation_id,
-        len(plan.boundaries),
-        summary.to_dicts(),
-        time.monotonic() - started,
-        settings.confidence,
+    return evaluation_id
+
+
+def _record_failure(warehouse: Warehouse, evaluation_id: int, exc: BaseException) -> None:
+    stopped = isinstance(exc, KeyboardInterrupt) or "interrupt" in type(exc).__name__.lower()
+    warehouse.execute(
+        "UPDATE evaluations SET status = ?, finished_at = ?, error = ? WHERE evaluation_id = ?",
+        ["aborted" if stopped else "failed", stored_utc_now(), one_line(exc), evaluation_id],
     )
+
+
+def _as_of(warehouse: Warehouse) -> datetime | None:
+    return warehouse.value("SELECT max(available_at) FROM raw.prices")
 
 
 def _insert(warehouse: Warehouse, table: str, evaluation_id: int, rows: pl.DataFrame) -> None:

@@ -3,7 +3,9 @@
 A cycle opens the warehouse for writing, picks up inbox files, recomputes and publishes a
 version (run_cycle), writes the bot's learned-state JSON, reads the run log back for /health,
 and closes the warehouse again: between cycles the file is free for read-only users
-(`tradelens sql`, the DuckDB CLI, dashboards). No exception ends the loop; a stop request
+(`tradelens sql`, the DuckDB CLI, dashboards). Once per UTC day of data the cycle then walks
+the evaluation forward on a read-only connection, outside the write window, and publishes
+again only if its verdicts change the holds (SPEC §19). No exception ends the loop; a stop request
 abandons the cycle at the next step boundary, before anything is published.
 """
 
@@ -13,6 +15,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from contextvars import Token
 from dataclasses import replace
 from datetime import timedelta
@@ -129,6 +132,9 @@ class Scheduler:
         self.state.count_cycle_error(one_line(exc), counted=not failed_run)
 
     def _cycle(self) -> None:
+        """The run in the write window; then, when due, the daily evaluation outside it (the
+        file stays readable), and a short write window again if its verdicts changed the
+        holds."""
         token: Token | None = None
 
         def started(run_id: int) -> None:
@@ -141,38 +147,41 @@ class Scheduler:
             pickup = self.inbox.pick_up(self.lens, run_id, self._stop.is_set)
             self.metrics.observe_pickup(pickup)
 
-        with self.lens.session():
-            try:
-                result = self.lens.run(
-                    trigger="serve",
-                    on_start=started,
-                    on_step=self._step,
-                    should_stop=self._stop.is_set,
-                )
-                self.metrics.observe_run(result)
-                self._log_run(result)
-                if self._daily_evaluation() and not self._stop.is_set():
-                    result = self.lens.run(  # publish the holds the evaluation changed
-                        trigger="serve", on_step=self._step, should_stop=self._stop.is_set
-                    )
-                    self.metrics.observe_run(result)
-                    self._log_run(result)
-                if self.settings.state_out and (result.published or result.same_as):
-                    self._write_state(result.run_id if result.published else result.same_as)
-            finally:
-                self._refresh()
-                if token is not None:
-                    RUN_ID.reset(token)
+        try:
+            with self.lens.session():
+                self._publish(on_start=started)
+                due = self.lens.evaluation_due()
+            if due and not self._stop.is_set() and self._daily_evaluation():
+                with self.lens.session():
+                    self._publish()  # the holds the evaluation changed
+        finally:
+            if token is not None:
+                RUN_ID.reset(token)
+
+    def _publish(self, on_start: Callable[[int], None] = lambda run_id: None) -> None:
+        """One run in the open write session, logged, with the bot's state file written."""
+        try:
+            result = self.lens.run(
+                trigger="serve",
+                on_start=on_start,
+                on_step=self._step,
+                should_stop=self._stop.is_set,
+            )
+            self.metrics.observe_run(result)
+            self._log_run(result)
+            if self.settings.state_out and (result.published or result.same_as):
+                self._write_state(result.run_id if result.published else result.same_as)
+        finally:
+            self._refresh()
 
     def _daily_evaluation(self) -> bool:
         """SPEC §19: once per UTC day of data, the walk-forward evaluation whose verdicts hold
-        or release kinds of learned settings; whether the holds changed."""
-        if not self.lens.evaluation_due():
-            return False
+        or release kinds of learned settings, walked outside the write window; whether the
+        holds changed."""
         before = self.lens.holds()
         self._step("evaluating (walk-forward)")
         try:
-            result = self.lens.evaluate(
+            result = self.lens.evaluate_outside_write_window(
                 trigger="serve",
                 on_progress=lambda done, total: self.state.update(
                     current_step=f"evaluating: boundary {done} of {total}"
