@@ -308,22 +308,18 @@ class WalkForward:
         warehouse.temp_table("eval_horizons", load_sql("evaluation/horizons"))
         warehouse.temp_table("eval_decisions", load_sql("evaluation/decisions"))
         warehouse.temp_table(
-            "eval_moment_rows",
-            "SELECT moment_id, entry_delay_min, hold_min, is_counterfactual FROM run_moments",
+            "eval_period_decisions",
+            load_sql("evaluation/period_decisions"),
+            {"last_period": len(plan.boundaries) - 1, "end_at": plan.end_at or "infinity"},
         )
-        warehouse.temp_table("eval_extra_outcomes", _EMPTY_EXTRA)
-        warehouse.temp_view("eval_moments", "SELECT * FROM eval_moment_rows")
-        warehouse.temp_view("eval_outcomes", _EVAL_OUTCOMES)
         self.moments = {
             (r["entry_delay_min"], r["hold_min"]): r["moment_id"]
-            for r in warehouse.rows("SELECT * FROM eval_moment_rows")
+            for r in warehouse.rows("SELECT * FROM run_moments")
         }
         self.signals = self.engine.frame(load_sql("learning/signals_seen"))["signal"].to_list()
         self.first_seen = self._first_seen()
-        cf_moment = warehouse.value(
-            "SELECT moment_id FROM eval_moment_rows WHERE is_counterfactual"
-        )
-        self._boundaries_at([cf_moment], "eval_cf_boundaries")
+        cf_moment = warehouse.value("SELECT moment_id FROM run_moments WHERE is_counterfactual")
+        self._boundaries_at([cf_moment], "run_outcomes", "eval_cf_boundaries")
         warehouse.temp_table("eval_counterfactuals", load_sql("evaluation/counterfactuals"))
         warehouse.temp_table(
             "eval_weight_population",
@@ -332,7 +328,8 @@ class WalkForward:
         )
         grid = [self.moments[m] for m in grid_moments(settings)] + [self.moments[initial]]
         self.timing_events: dict[int, Events] = {}
-        self._timing_events(list(dict.fromkeys(grid)))
+        self.timing_periods: dict[int, dict] = {}  # moment → period → its scored statistics
+        self._timing_events(list(dict.fromkeys(grid)), "run_outcomes")
         self.first_weight_stream: tuple[dict, pl.DataFrame] | None = None
         self.edges: list[list[float]] = []
         self.initial = StateBefore(
@@ -399,16 +396,14 @@ class WalkForward:
 
     def _timing_stats(self, k: int, current: tuple[float, float]) -> pl.DataFrame:
         if current not in self.moments:
-            self._replay(current)
-        if self.moments[current] not in self.timing_events:
-            self._timing_events([self.moments[current]])
+            self._replay(current, with_events=True)
         wanted = [self.moments[m] for m in grid_moments(self.settings)] + [self.moments[current]]
         parts = [self.timing_events[m].at(k) for m in dict.fromkeys(wanted)]
         moments = list(dict.fromkeys([*grid_moments(self.settings), current]))
         return with_all_population(merge(*parts), moments)
 
-    def _timing_events(self, moment_ids: list[int]) -> None:
-        self._boundaries_at(moment_ids, "eval_timing_outcomes")
+    def _timing_events(self, moment_ids: list[int], source: str) -> None:
+        self._boundaries_at(moment_ids, source, "eval_timing_outcomes")
         frame = self.engine.frame(load_sql("evaluation/timing_events"))
         names = {m: (d, h) for (d, h), m in self.moments.items()}
         keyed = _timing_keys(frame, names)
@@ -416,13 +411,28 @@ class WalkForward:
             mine = [timing_key(*names[m], kind) for kind in KINDS]
             self.timing_events[m] = Events(keyed.filter(pl.col("cell").is_in(mine)))
 
-    def _boundaries_at(self, moment_ids: list[int], target: str) -> None:
+    def _timing_periods(self, moment_ids: list[int], source: str) -> None:
+        """Each period's scored timing statistics at each of these moments, by period."""
+        self._event_moments(moment_ids, source)
+        frame = self.engine.frame(load_sql("evaluation/timing_periods")).with_columns(
+            (pl.col("cell_id") // CELL_SPAN).alias("k"), (pl.col("cell_id") % CELL_SPAN).alias("m")
+        )
+        for m in moment_ids:
+            self.timing_periods[m] = _by_boundary(frame.filter(pl.col("m") == m).drop("m"))
+
+    def _event_moments(self, moment_ids: list[int], source: str) -> None:
+        """eval_event_moments: these moments, whose outcomes `source` holds."""
         wanted = pl.DataFrame({"moment_id": moment_ids}, schema={"moment_id": pl.Int32})
         self.warehouse.load_frame("eval_event_moments", wanted)
+        self.warehouse.temp_view("eval_event_outcomes", f"{_OUTCOME_COLUMNS} FROM {source}")
+
+    def _boundaries_at(self, moment_ids: list[int], source: str, target: str) -> None:
+        self._event_moments(moment_ids, source)
         self.warehouse.temp_table(target, load_sql("evaluation/outcome_boundaries"))
 
-    def _replay(self, moment: tuple[float, float]) -> None:
-        """A setting off the grid (a timing step): every decision's outcome there, once."""
+    def _replay(self, moment: tuple[float, float], *, with_events: bool) -> None:
+        """A setting off the grid (a timing step): every decision's outcome there, once,
+        summed as the grid's events (when a lane's learning reads it) and per period."""
         moment_id = max(self.moments.values()) + 1
         self.warehouse.load_frame(
             "eval_new_moments",
@@ -431,12 +441,10 @@ class WalkForward:
                                  "hold_min": pl.Float64}),
         )  # fmt: skip
         replay(self.engine, "eval_replayed", "all", "evaluation", self.settings)
-        self.warehouse.execute(f"INSERT INTO eval_extra_outcomes {_EXTRA_COLUMNS_FROM_REPLAY}")
-        self.warehouse.execute(
-            "INSERT INTO eval_moment_rows SELECT moment_id, entry_delay_min, hold_min, false "
-            "FROM eval_new_moments"
-        )
         self.moments[moment] = moment_id
+        if with_events:
+            self._timing_events([moment_id], "eval_replayed")
+        self._timing_periods([moment_id], "eval_replayed")
 
     def _weight_stats(self, k: int, run: RunContext, lane: Lane) -> pl.DataFrame:
         """The weight grid's statistics at boundary k under the lane's weights of S_(k−1): the
@@ -488,33 +496,32 @@ class WalkForward:
         """Every period under each lane's S_k and S_init (SPEC §16's periods and summary)."""
         last = len(self.plan.boundaries) - 1
         names = [lane.name for lane in self.lanes] + [STATIC]
-        policies = []
+        lanes = len(names)
+        policies, timing = [], []
         for k in range(last + 1):
             chosen_states = [lane.states[k] for lane in self.lanes] + [self.initial]
             for policy, chosen in enumerate(chosen_states):
                 edges = self.edges[k] if names[policy] != STATIC else []
                 multipliers = [chosen.multipliers.get(b, 1.0) for b in range(len(edges) + 1)]
                 weights = [chosen.weights.get(s, self.initial.weights[s]) for s in self.signals]
-                policies.append((k, policy, weights, edges, multipliers,
-                                 chosen.entry_delay_min, chosen.hold_min))  # fmt: skip
-                if (chosen.entry_delay_min, chosen.hold_min) not in self.moments:
-                    self._replay((chosen.entry_delay_min, chosen.hold_min))
+                policies.append((k, policy, weights, edges, multipliers))
+                cell = str((k * lanes + policy) * 3 + 2)
+                timing.append((k, self._moment_scored((chosen.entry_delay_min, chosen.hold_min)),
+                               cell))  # fmt: skip
         self.warehouse.load_frame(
             "eval_periods",
             pl.DataFrame(policies, orient="row", schema={
                 "k": pl.Int64, "policy": pl.Int64, "weights": pl.List(pl.Float64),
-                "edges": pl.List(pl.Float64), "multipliers": pl.List(pl.Float64),
-                "entry_delay_min": pl.Float64, "hold_min": pl.Float64}),
+                "edges": pl.List(pl.Float64), "multipliers": pl.List(pl.Float64)}),
         )  # fmt: skip
-        end_at = self.plan.end_at or "infinity"
         stats = self.engine.frame(
             load_sql("evaluation/scored"),
-            {"last_period": last, "end_at": end_at, "components": self.signals,
-             "score_threshold": self.settings.score_threshold, "policies": len(names),
-             "score_block_reasons": list(self.settings.score_block_reasons)},
+            {"components": self.signals, "score_threshold": self.settings.score_threshold,
+             "policies": lanes, "score_block_reasons": list(self.settings.score_block_reasons)},
         )  # fmt: skip
-        stats = merge(stats.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")))
-        lanes = len(names)
+        timed = [relabel(self.timing_periods[m][(k,)], cell) for k, m, cell in timing
+                 if (k,) in self.timing_periods[m]]  # fmt: skip
+        stats = merge(stats.with_columns(pl.col("cell_id").cast(pl.String).alias("cell")), *timed)
         cells = [(k, policy, kind) for k in range(last + 1) for kind in range(3)
                  for policy in range(lanes)]  # fmt: skip
         table = metrics(stats, [str((k * lanes + p) * 3 + kind) for k, p, kind in cells], OFF)
@@ -525,6 +532,15 @@ class WalkForward:
         )
         periods = pl.concat([keys, table.drop("cell")], how="horizontal")
         return periods, _summary(stats, periods, names, self.settings)
+
+    def _moment_scored(self, moment: tuple[float, float]) -> int:
+        """The moment of a state's (delay, hold), with its periods' timing statistics."""
+        if moment not in self.moments:
+            self._replay(moment, with_events=False)
+        moment_id = self.moments[moment]
+        if moment_id not in self.timing_periods:  # a moment of the full run's grid
+            self._timing_periods([moment_id], "run_outcomes")
+        return moment_id
 
 
 def _summary(
@@ -627,17 +643,8 @@ def _timing_keys(frame: pl.DataFrame, names: dict[int, tuple[float, float]]) -> 
     return _keyed_by(frame, keys)
 
 
-_EMPTY_EXTRA = (
-    "SELECT decision_key, moment_id, kind, weight, status, pnl, ret, entry_t, exit_t "
-    "FROM run_outcomes LIMIT 0"
-)
-_EXTRA_COLUMNS_FROM_REPLAY = (
-    "SELECT decision_key, moment_id, kind, weight, status, pnl, ret, entry_t, exit_t "
-    "FROM eval_replayed"
-)
-_EVAL_OUTCOMES = (
-    "SELECT decision_key, moment_id, kind, weight, status, pnl, ret, entry_t, exit_t "
-    "FROM run_outcomes UNION ALL SELECT * FROM eval_extra_outcomes"
+_OUTCOME_COLUMNS = (  # of run_outcomes and of a replay (eval_replayed)
+    "SELECT decision_key, moment_id, kind, weight, status, pnl, ret, entry_t, exit_t"
 )
 
 

@@ -1,28 +1,17 @@
--- Every period scored under each policy (SPEC §16): period k holds the decisions with ts in
--- (t_k, t_(k+1)] (the last one: after t_K, up to $end_at, 'infinity' without --end), scored with what finally
--- happened and the plain weights of §5–8 (no recency factor) under the state in eval_periods
--- (policies 0 … $policies − 2: the learning lanes at t_k; the last: static, the initial state):
+-- Every period scored under each policy (SPEC §16), on weights and multipliers: the decisions
+-- of period k (eval_period_decisions) scored with what finally happened and the plain weights
+-- of §5–8 (no recency factor) under the state in eval_periods (policies 0 … $policies − 2: the
+-- learning lanes at t_k; the last: static, the initial state):
 --   weight:     considered decisions taken iff Σ W·x >= θ, their §8 outcome;
---   multiplier: executed trades, realized pnl and ret × the multiplier of their bucket;
---   timing:     every decision's §4 outcome at the state's (delay, hold).
--- Cell = (k · $policies + policy) · 3 + kind (0 weight, 1 multiplier, 2 timing).
--- reads: run_decisions, eval_decisions, eval_periods, eval_outcomes, eval_moments
+--   multiplier: executed trades, realized pnl and ret × the multiplier of their bucket.
+-- (Timing, every decision's §4 outcome at the state's (delay, hold), is summed per moment:
+-- sql/evaluation/timing_periods.sql.) Cell = (k · $policies + policy) · 3 + kind (0 weight,
+-- 1 multiplier; 2 timing).
+-- reads: run_decisions, eval_period_decisions, eval_periods, eval_counterfactuals
 WITH periods AS (
-    SELECT
-        d.*,
-        e.k_known,
-        coalesce(e.k_known - 1, $last_period) AS period
+    SELECT d.*, p.period
     FROM run_decisions AS d
-    JOIN eval_decisions AS e USING (decision_key)
-    WHERE (e.k_known IS NULL OR e.k_known >= 1)
-        AND d.ts <= CAST($end_at AS TIMESTAMP)
-),
-
-counterfactual AS (
-    SELECT o.decision_key, o.status, o.pnl, o.ret, o.exit_t
-    FROM eval_outcomes AS o
-    JOIN eval_moments AS m USING (moment_id)
-    WHERE m.is_counterfactual AND o.kind = 'blocked'
+    JOIN eval_period_decisions AS p USING (decision_key)
 ),
 
 weight AS (
@@ -37,7 +26,7 @@ weight AS (
         1 AS sign
     FROM periods AS p
     JOIN eval_periods AS s ON s.k = p.period
-    LEFT JOIN counterfactual AS cf USING (decision_key)
+    LEFT JOIN eval_counterfactuals AS cf USING (decision_key)
     WHERE (p.kind = 'executed' OR list_contains($score_block_reasons, p.reason))
         AND list_dot_product(
             list_transform($components, lambda c: coalesce(p.components[c], 0.0)), s.weights
@@ -62,26 +51,10 @@ multiplier AS (
     WHERE p.kind = 'executed'
 ),
 
-timing AS (
-    SELECT
-        (p.period * $policies + s.policy) * 3 + 2 AS cell_id,
-        o.status, o.pnl, o.ret, o.weight, o.exit_t, p.decision_key, 1 AS sign
-    FROM periods AS p
-    JOIN eval_periods AS s ON s.k = p.period
-    JOIN eval_moments AS m
-        ON m.entry_delay_min = s.entry_delay_min
-        AND m.hold_min = s.hold_min
-    JOIN eval_outcomes AS o
-        ON o.decision_key = p.decision_key
-        AND o.moment_id = m.moment_id
-),
-
 outcomes AS (
     SELECT * FROM weight
     UNION ALL
     SELECT * FROM multiplier
-    UNION ALL
-    SELECT * FROM timing
 )
 
 SELECT *
