@@ -139,7 +139,7 @@ def test_report_renders_every_chart_in_a_headless_browser(case_warehouse, tmp_pa
         "chart-blocked-count": (3, "missed opportunities vs avoided losses"),
         "chart-blocked-pnl": (3, "P&L"),
         "chart-weight-history": (facts["components"], "across versions"),
-        "chart-eval-cumulative": (2 * len(KINDS), "cumulative out-of-sample"),  # learned, static
+        "chart-eval-cumulative": (2 * len(KINDS), "cumulative out-of-sample gain"),  # + static 0
         "chart-eval-weights": (facts["components"], "learned signal weights"),
         "chart-eval-multipliers": (facts["buckets"], "learned size multipliers"),
         "chart-eval-timing": (2, "learned timing"),  # entry delay, hold
@@ -396,14 +396,18 @@ def test_walk_forward_section_shows_learned_against_static_per_kind(case_warehou
         else:
             assert row[-1] == learned["verdict"], row
     charts = figures(page)
-    # cumulative out-of-sample P&L: each policy's running sum of its periods, ending at its total
+    # cumulative out-of-sample gain: the running sum of learned − static per period, ending at
+    # the summary's gain; static is the zero line
     panels = charts["chart-eval-cumulative"]["data"]  # one panel (x axis) per kind, in order
     cumulative = {(t["legendgroup"], t.get("xaxis", "x")): t["y"] for t in panels}
-    for p in periods:
-        axis = "x" if p["kind"] == "weight" else f"x{KINDS.index(p['kind']) + 1}"
-        shown = cumulative[(p["policy"], axis)]
-        assert shown == pytest.approx(list(accumulate(p["pnl"])))
-        assert shown[-1] == pytest.approx(summary[(p["kind"], p["policy"])]["weighted_pnl"])
+    pnl = {(p["kind"], p["policy"]): p["pnl"] for p in periods}
+    for kind in KINDS:
+        axis = "x" if kind == "weight" else f"x{KINDS.index(kind) + 1}"
+        gains = [a - b for a, b in zip(pnl[(kind, "learned")], pnl[(kind, "static")], strict=True)]
+        shown = cumulative[("learned", axis)]
+        assert shown == pytest.approx(list(accumulate(gains)))
+        assert shown[-1] == pytest.approx(summary[(kind, "learned")]["gain_weighted_pnl"])
+        assert cumulative[("static", axis)] == [0.0] * len(gains)
     # every learned weight's path across the boundaries; filled markers where it moved
     paths = {t["name"]: t for t in charts["chart-eval-weights"]["data"]}
     for s in steps:

@@ -1,6 +1,6 @@
 """The report's walk-forward evaluation (SPEC §16), the newest one whichever version the page
-shows: the out-of-sample verdict per kind of setting as a table, the cumulative weighted P&L
-of learned against static settings, and each learned setting's path across the boundaries."""
+shows: the out-of-sample verdict per kind of setting as a table, each learning policy's
+cumulative gain over static settings, and each learned setting's path across the boundaries."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def walk_forward(warehouse: Warehouse) -> tuple[str, list[Chart]]:
     summary = report_rows(warehouse, "evaluation_summary")
     periods = report_frame(warehouse, "evaluation_periods")
     steps = report_frame(warehouse, "evaluation_steps")
-    figures = [_cumulative_pnl(periods)]
+    figures = [_cumulative_gain(periods)]
     for kind, key, title, y_title, value_format in STEP_PATHS:
         figures.append(_step_paths(steps.filter(kind=kind), key, title, y_title, value_format))
     return _evaluation_section(evaluation, summary), figures
@@ -116,42 +116,51 @@ def _evaluation_verdict(row: dict) -> tuple[str, str]:
     return "no-evidence", verdict
 
 
-def _cumulative_pnl(periods: pl.DataFrame) -> Chart:
+def _cumulative_gain(periods: pl.DataFrame) -> Chart:
     key = "eval-cumulative"
-    title = "Walk-forward: cumulative out-of-sample weighted P&L, each learning policy vs static"
+    title = "Walk-forward: cumulative out-of-sample gain over static, each learning policy"
     if periods.is_empty():
         return Chart(key, title, None, "the evaluation has no periods")
-    policies = [p for p in periods["policy"].unique(maintain_order=True) if p != "static"]
-    styles = {p: (charts.palette(i), "solid") for i, p in enumerate(policies)}
-    styles["static"] = STATIC_STYLE
+    policies = periods["policy"].unique(maintain_order=True).to_list()
     panels = []
     for kind in [k for k in KINDS if k in set(periods["kind"])]:
-        traces = [
+        x = periods.filter(kind=kind)["boundary"].unique().sort()
+        traces = [_static_line(x, show=not panels)] + [
             go.Scatter(
                 x=[b.isoformat() for b in rows["boundary"]],
-                y=rows["cumulative_weighted_pnl"].to_list(),
+                y=rows["cumulative_gain"].to_list(),
                 name=policy, legendgroup=policy, showlegend=not panels,
-                mode="lines+markers", line={"color": color, "dash": dash},
-                customdata=rows["weighted_pnl"].to_list(),
-                hovertemplate=f"{policy}, period from %{{x}}: %{{y:,.2f}} so far "
+                mode="lines+markers", line={"color": charts.palette(i)},
+                customdata=rows["gain"].to_list(),
+                hovertemplate=f"{policy}, period from %{{x}}: %{{y:+,.2f}} over static so far "
                               "(%{customdata:+,.2f} this period)<extra></extra>",
             )
-            for policy, (color, dash) in styles.items()
+            for i, policy in enumerate(policies)
             if not (rows := periods.filter(kind=kind, policy=policy)).is_empty()
         ]  # fmt: skip
         panels.append((KIND_SHORT[kind], traces))
     fig = charts.small_multiples(
-        panels, x_title="period start (boundary, UTC)", y_title="weighted P&L (quote currency)"
+        panels, x_title="period start (boundary, UTC)", y_title="gain over static (weighted P&L)"
     )
     fig.update_xaxes(type="date")
     fig.update_layout(
-        title={"text": f"{title}<br><sup>the weighted P&L of the decisions after each boundary, "
-                       "summed period by period; learned: the configured policy's settings at the "
-                       "period's boundary, other names: policies walked beside it, static: the "
-                       "initial ones</sup>"},
+        title={"text": f"{title}<br><sup>per period, the weighted P&L of the decisions after the "
+                       "boundary under the policy's settings there minus under the static ones, "
+                       "summed period by period; learned: the configured policy, other names: "
+                       "policies walked beside it; above 0: learning earned more</sup>"},
         legend={"title": {"text": "settings"}},
     )  # fmt: skip
     return Chart(key, title, fig, height_px=charts.small_multiples_height(len(panels)))
+
+
+def _static_line(boundaries: pl.Series, *, show: bool) -> go.Scatter:
+    """Static's own gain over static: 0 at every boundary, the line to beat."""
+    color, dash = STATIC_STYLE
+    return go.Scatter(
+        x=[b.isoformat() for b in boundaries], y=[0.0] * len(boundaries), name="static",
+        legendgroup="static", showlegend=show, mode="lines", line={"color": color, "dash": dash},
+        hoverinfo="skip",
+    )  # fmt: skip
 
 
 def _step_paths(
