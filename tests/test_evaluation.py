@@ -235,3 +235,40 @@ def test_the_walk_outside_the_write_window_stores_what_evaluate_stores(
     assert last[0] == {"trigger": "serve", "status": "aborted", "as_of": bar,
                        "error": "KeyboardInterrupt: stop requested"}  # fmt: skip
     assert (last[1]["trigger"], last[1]["status"], last[1]["as_of"]) == ("serve", "success", bar)
+
+
+def test_the_daily_evaluation_is_due_on_a_new_day_of_data_and_not_again_after_a_failure(
+    migrated_template, tmp_path, sample
+):
+    """SPEC §19: due with no evaluation; not on the day one finished (successful or failed),
+    unless the settings differ; due again once a bar of the next UTC day arrives."""
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(migrated_template.read_bytes())
+    lens = Tradelens(path, settings_from_mapping(EVALUATE))
+    load(lens, sample)
+    assert lens.evaluation_due()
+    lens.evaluate()  # by hand (trigger cli): not the service's daily one
+    assert lens.evaluation_due()
+    lens.evaluate_outside_write_window(trigger="serve")
+    assert not lens.evaluation_due()
+    assert Tradelens(path, settings_from_mapping(EVALUATE | {"min_samples": 11})).evaluation_due()
+    with pytest.raises(KeyboardInterrupt):  # stopped mid-way: tried again next cycle
+        lens.evaluate_outside_write_window(trigger="serve", should_stop=lambda: True)
+    assert not lens.evaluation_due()  # the successful one of today still counts
+    last_bar = lens.rows("SELECT max(available_at) AS t, any_value(symbol) AS symbol "
+                         "FROM raw.prices")[0]  # fmt: skip
+    next_day = datetime.combine(last_bar["t"].date() + timedelta(days=1), datetime.min.time())
+    bar = {"symbol": last_bar["symbol"], "ts": next_day.isoformat(), "open": 1.0, "high": 1.0,
+           "low": 1.0, "close": 1.0, "volume": 1.0}  # fmt: skip
+    ingest_one(lens, "prices", write_jsonl(tmp_path / "p.jsonl", [bar]), bar_time="open",
+               interval="1m")  # fmt: skip
+    assert lens.evaluation_due()
+    with lens.warehouse(write=True) as warehouse:  # a failed attempt on this day of data
+        warehouse.execute(
+            "INSERT INTO evaluations (evaluation_id, started_at, status, config, first_boundary, "
+            "boundaries, trigger, as_of) SELECT max(evaluation_id) + 1, now(), 'failed', ?, "
+            "min(first_boundary), 1, 'serve', (SELECT max(available_at) FROM raw.prices) "
+            "FROM evaluations",
+            [lens.settings.as_json()],
+        )
+    assert not lens.evaluation_due()

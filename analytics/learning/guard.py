@@ -76,8 +76,8 @@ def signature(held: dict[str, Hold]) -> str:
 
 def evaluation_due(warehouse: Warehouse, settings: Settings) -> bool:
     """Whether the service's daily evaluation is due (SPEC §19): the guard is on, and its last
-    successful evaluation saw an earlier UTC day of data (the greatest bar available_at) or
-    other settings, or there is none."""
+    finished evaluation (successful or failed) saw an earlier UTC day of data (the greatest
+    bar available_at) or other settings, or there is none."""
     if not settings.evaluation_guard:
         return False
     last = warehouse.one(load_sql("learning/last_daily_evaluation"))
