@@ -1,11 +1,11 @@
 -- Scenario outcome of every decision in `scenario_decisions` at every moment (moment_id,
 -- entry_delay_min, hold_min) in `scenario_moments` (SPEC §4).
 --
--- A price is the bar with the greatest available_at <= t (an ASOF join over all decisions at
+-- A price is the bar with the greatest available_at <= t (one ASOF join over all lookups at
 -- once), so no bar is used before it was known (§3). Entry prices are looked up once per
 -- decision and distinct entry delay (the 16 default cells share 4 entry moments), exit prices
 -- once per decision and cell; the two meet in one join on (decision, entry delay). Lookups
--- carry only their keys: the decision's other columns join in at the end. The ASOF joins match
+-- carry only their keys: the decision's other columns join in at the end. The ASOF join matches
 -- symbols by a small integer code of this query (symbol_id): sorting lookups and bars on it is
 -- about three times cheaper than on the symbol text.
 -- reads: scenario_decisions, scenario_moments, scenario_bars, scenario_horizons
@@ -71,18 +71,6 @@ entry_lookups AS (
     CROSS JOIN entry_delays AS e
 ),
 
-entry_prices AS (
-    SELECT
-        l.decision_key,
-        l.entry_delay_min,
-        b.close,
-        b.available_at AS bar_at
-    FROM entry_lookups AS l
-    ASOF LEFT JOIN coded_bars AS b
-        ON b.symbol_id = l.symbol_id
-        AND b.available_at <= l.t
-),
-
 exit_lookups AS (
     SELECT
         d.decision_key,
@@ -94,7 +82,17 @@ exit_lookups AS (
     CROSS JOIN scenario_moments AS c
 ),
 
-exit_prices AS (
+-- entry and exit lookups in one ASOF join, so the bars are sorted once (an entry lookup has
+-- no moment: the moments of one entry delay share it)
+lookups AS (
+    SELECT decision_key, symbol_id, CAST(NULL AS INTEGER) AS moment_id, entry_delay_min, t
+    FROM entry_lookups
+    UNION ALL
+    SELECT decision_key, symbol_id, moment_id, entry_delay_min, t
+    FROM exit_lookups
+),
+
+prices AS (
     SELECT
         l.decision_key,
         l.moment_id,
@@ -102,10 +100,22 @@ exit_prices AS (
         l.t,
         b.close,
         b.available_at AS bar_at
-    FROM exit_lookups AS l
+    FROM lookups AS l
     ASOF LEFT JOIN coded_bars AS b
         ON b.symbol_id = l.symbol_id
         AND b.available_at <= l.t
+),
+
+entry_prices AS (
+    SELECT decision_key, entry_delay_min, close, bar_at
+    FROM prices
+    WHERE moment_id IS NULL
+),
+
+exit_prices AS (
+    SELECT decision_key, moment_id, entry_delay_min, t, close, bar_at
+    FROM prices
+    WHERE moment_id IS NOT NULL
 ),
 
 legs AS (
