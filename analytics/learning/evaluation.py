@@ -305,6 +305,7 @@ class WalkForward:
             pl.DataFrame({"k": range(len(plan.boundaries)), "t": plan.boundaries},
                          schema={"k": pl.Int64, "t": pl.Datetime("us")}),
         )  # fmt: skip
+        warehouse.temp_table("eval_symbols", load_sql("evaluation/symbols"))
         warehouse.temp_table("eval_horizons", load_sql("evaluation/horizons"))
         warehouse.temp_table("eval_decisions", load_sql("evaluation/decisions"))
         warehouse.temp_table(

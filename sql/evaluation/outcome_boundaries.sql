@@ -11,5 +11,5 @@ FROM eval_event_outcomes AS o
 SEMI JOIN eval_event_moments AS m USING (moment_id)
 JOIN eval_decisions AS d USING (decision_key)
 ASOF LEFT JOIN eval_horizons AS h
-    ON h.symbol = d.symbol
+    ON h.symbol_id = d.symbol_id
     AND h.horizon >= greatest(o.entry_t, o.exit_t)
