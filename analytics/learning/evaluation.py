@@ -46,6 +46,7 @@ from analytics.warehouse import Warehouse, load_sql
 SCORED_KINDS = (WEIGHT, MULTIPLIER, TIMING)
 LEARNED, STATIC = "learned", "static"  # the configured policy's lane, and the initial state
 CELL_SPAN = 1_000_000  # event cells: boundary · CELL_SPAN + the cell of its grid
+EVERY = 1 << 62  # "known by" past every boundary: every decision, those after the last included
 
 
 @dataclass(frozen=True)
@@ -330,6 +331,7 @@ class WalkForward:
         grid = [self.moments[m] for m in grid_moments(settings)] + [self.moments[initial]]
         self.timing_events: dict[int, Events] = {}
         self.timing_periods: dict[int, dict] = {}  # moment → period → its scored statistics
+        self.covered: dict[int, int] = {}  # replayed moment → last k_known replayed there
         self._timing_events(list(dict.fromkeys(grid)), "run_outcomes")
         self.first_weight_stream: tuple[dict, pl.DataFrame] | None = None
         self.edges: list[list[float]] = []
@@ -396,30 +398,34 @@ class WalkForward:
         return bucket_stats(self.engine, edges, t)
 
     def _timing_stats(self, k: int, current: tuple[float, float]) -> pl.DataFrame:
-        if current not in self.moments:
-            self._replay(current, with_events=True)
+        self._replayed(current, k, with_events=True)
         wanted = [self.moments[m] for m in grid_moments(self.settings)] + [self.moments[current]]
         parts = [self.timing_events[m].at(k) for m in dict.fromkeys(wanted)]
         moments = list(dict.fromkeys([*grid_moments(self.settings), current]))
         return with_all_population(merge(*parts), moments)
 
     def _timing_events(self, moment_ids: list[int], source: str) -> None:
+        """The grid's events at these moments, from the outcomes `source` holds (added to
+        those of a moment's decisions replayed before)."""
         self._boundaries_at(moment_ids, source, "eval_timing_outcomes")
         frame = self.engine.frame(load_sql("evaluation/timing_events"))
         names = {m: (d, h) for (d, h), m in self.moments.items()}
         keyed = _timing_keys(frame, names)
         for m in moment_ids:
-            mine = [timing_key(*names[m], kind) for kind in KINDS]
-            self.timing_events[m] = Events(keyed.filter(pl.col("cell").is_in(mine)))
+            mine = keyed.filter(pl.col("cell").is_in([timing_key(*names[m], k) for k in KINDS]))
+            known = self.timing_events.get(m)
+            self.timing_events[m] = Events(mine) if known is None else known.moved(mine)
 
     def _timing_periods(self, moment_ids: list[int], source: str) -> None:
-        """Each period's scored timing statistics at each of these moments, by period."""
+        """Each period's scored timing statistics at each of these moments, by period (the
+        periods of the decisions `source` holds)."""
         self._event_moments(moment_ids, source)
         frame = self.engine.frame(load_sql("evaluation/timing_periods")).with_columns(
             (pl.col("cell_id") // CELL_SPAN).alias("k"), (pl.col("cell_id") % CELL_SPAN).alias("m")
         )
         for m in moment_ids:
-            self.timing_periods[m] = _by_boundary(frame.filter(pl.col("m") == m).drop("m"))
+            periods = _by_boundary(frame.filter(pl.col("m") == m).drop("m"))
+            self.timing_periods[m] = self.timing_periods.get(m, {}) | periods
 
     def _event_moments(self, moment_ids: list[int], source: str) -> None:
         """eval_event_moments: these moments, whose outcomes `source` holds."""
@@ -431,21 +437,37 @@ class WalkForward:
         self._event_moments(moment_ids, source)
         self.warehouse.temp_table(target, load_sql("evaluation/outcome_boundaries"))
 
-    def _replay(self, moment: tuple[float, float], *, with_events: bool) -> None:
-        """A setting off the grid (a timing step): every decision's outcome there, once,
-        summed as the grid's events (when a lane's learning reads it) and per period."""
-        moment_id = max(self.moments.values()) + 1
+    def _replayed(self, moment: tuple[float, float], known_by: int, *, with_events: bool) -> int:
+        """The moment of a timing setting, its outcomes known for every decision first seen
+        by boundary `known_by` (EVERY: all of them). A setting off the grid (a timing step) is
+        replayed for what is known when it is first read; most settings of a moving policy
+        are read at one boundary only. Read again later, it is replayed for all the rest."""
+        moment_id = self.moments.get(moment)
+        if moment_id is None:
+            moment_id = self.moments[moment] = max(self.moments.values()) + 1
+            self.covered[moment_id] = -1  # no decision yet
+        covered = self.covered.get(moment_id, EVERY)  # the full run's moments: every decision
+        if covered >= known_by:
+            return moment_id
+        upto = known_by if covered < 0 else EVERY
+        self.warehouse.temp_table(
+            "eval_replay_keys",
+            "SELECT decision_key FROM eval_decisions "
+            "WHERE coalesce(k_known, $every) > $after AND coalesce(k_known, $every) <= $upto",
+            {"every": EVERY, "after": covered, "upto": upto},
+        )
         self.warehouse.load_frame(
             "eval_new_moments",
             pl.DataFrame([(moment_id, *moment)], orient="row",
                          schema={"moment_id": pl.Int32, "entry_delay_min": pl.Float64,
                                  "hold_min": pl.Float64}),
         )  # fmt: skip
-        replay(self.engine, "eval_replayed", "all", "evaluation", self.settings)
-        self.moments[moment] = moment_id
+        replay(self.engine, "eval_replayed", "evaluation", "evaluation", self.settings)
+        self.covered[moment_id] = upto
         if with_events:
             self._timing_events([moment_id], "eval_replayed")
         self._timing_periods([moment_id], "eval_replayed")
+        return moment_id
 
     def _weight_stats(self, k: int, run: RunContext, lane: Lane) -> pl.DataFrame:
         """The weight grid's statistics at boundary k under the lane's weights of S_(k−1): the
@@ -507,8 +529,8 @@ class WalkForward:
                 weights = [chosen.weights.get(s, self.initial.weights[s]) for s in self.signals]
                 policies.append((k, policy, weights, edges, multipliers))
                 cell = str((k * lanes + policy) * 3 + 2)
-                timing.append((k, self._moment_scored((chosen.entry_delay_min, chosen.hold_min)),
-                               cell))  # fmt: skip
+                moment = (chosen.entry_delay_min, chosen.hold_min)
+                timing.append((k, self._moment_scored(moment, k), cell))
         self.warehouse.load_frame(
             "eval_periods",
             pl.DataFrame(policies, orient="row", schema={
@@ -534,11 +556,11 @@ class WalkForward:
         periods = pl.concat([keys, table.drop("cell")], how="horizontal")
         return periods, _summary(stats, periods, names, self.settings)
 
-    def _moment_scored(self, moment: tuple[float, float]) -> int:
-        """The moment of a state's (delay, hold), with its periods' timing statistics."""
-        if moment not in self.moments:
-            self._replay(moment, with_events=False)
-        moment_id = self.moments[moment]
+    def _moment_scored(self, moment: tuple[float, float], k: int) -> int:
+        """The moment of S_k's (delay, hold), with the timing statistics of period k (its
+        decisions are first seen at boundary k + 1; the last period's, after every one)."""
+        last = len(self.plan.boundaries) - 1
+        moment_id = self._replayed(moment, k + 1 if k < last else EVERY, with_events=False)
         if moment_id not in self.timing_periods:  # a moment of the full run's grid
             self._timing_periods([moment_id], "run_outcomes")
         return moment_id

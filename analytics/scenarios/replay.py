@@ -21,6 +21,8 @@ DECISION_SETS = {
     "replay": f"{_REPLAY_COLUMNS} SEMI JOIN replay_decisions USING (decision_key)",
     "reuse": f"{_REPLAY_COLUMNS} ANTI JOIN replay_decisions USING (decision_key)",
     "all": _REPLAY_COLUMNS,
+    # the walk-forward's decisions to replay at a new setting (analytics/learning/evaluation.py)
+    "evaluation": f"{_REPLAY_COLUMNS} SEMI JOIN eval_replay_keys USING (decision_key)",
 }
 _MOMENT_COLUMNS = "SELECT moment_id, entry_delay_min, hold_min FROM run_moments"
 MOMENT_SETS = {

@@ -24,12 +24,15 @@ coded_decisions AS (
 ),
 
 -- A lookup at t finds the last bar at or before t, never one before the last bar at or
--- before the symbol's earliest lookup: older bars are left out of the ASOF sorts (a run that
--- replays the last hour's decisions sorts the last hours of bars, not years).
-first_lookups AS (
+-- before the symbol's earliest lookup, nor one after its latest lookup: other bars are left
+-- out of the ASOF sort (a run that replays the last hour's decisions sorts the last hours of
+-- bars, not years; the walk-forward, replaying what is known at a boundary, not the future).
+lookup_spans AS (
     SELECT
         d.symbol_id,
-        min(d.ts + minutes(least(c.entry_delay_min, c.entry_delay_min + c.hold_min))) AS t
+        min(d.ts + minutes(least(c.entry_delay_min, c.entry_delay_min + c.hold_min))) AS first_t,
+        max(d.ts + minutes(greatest(c.entry_delay_min, c.entry_delay_min + c.hold_min)))
+            AS last_t
     FROM coded_decisions AS d
     CROSS JOIN scenario_moments AS c
     GROUP BY d.symbol_id
@@ -40,9 +43,9 @@ bar_floors AS (
     FROM scenario_bars AS b
     JOIN symbols AS s
         ON s.symbol = b.symbol
-    JOIN first_lookups AS f
+    JOIN lookup_spans AS f
         ON f.symbol_id = s.symbol_id
-    WHERE b.available_at <= f.t
+    WHERE b.available_at <= f.first_t
     GROUP BY s.symbol_id
 ),
 
@@ -51,9 +54,12 @@ coded_bars AS (
     FROM scenario_bars AS b
     JOIN symbols AS s
         ON s.symbol = b.symbol
+    JOIN lookup_spans AS l
+        ON l.symbol_id = s.symbol_id
     LEFT JOIN bar_floors AS f
         ON f.symbol_id = s.symbol_id
-    WHERE f.floor_at IS NULL OR b.available_at >= f.floor_at
+    WHERE (f.floor_at IS NULL OR b.available_at >= f.floor_at)
+        AND b.available_at <= l.last_t
 ),
 
 entry_delays AS (
