@@ -1,7 +1,7 @@
 """tradelens learning benchmark: which learning policy earns out of sample, and which holds its
 level on markets without edge (SPEC §19). Prints one table and writes it as JSON.
 
-    .venv/bin/python benchmarks/learning.py                 # 4 regimes × 10 seeds, ~12 min
+    .venv/bin/python benchmarks/learning.py                 # 4 regimes × 10 seeds, ~9 min
     .venv/bin/python benchmarks/learning.py --seeds 2 --days 30 --decisions 1500   # a quick look
 
 Each market is `write_sample_data` (4 symbols by default) in one of the regimes below, ingested
