@@ -131,8 +131,8 @@ def evaluate(
         "UPDATE evaluations SET status = 'failed', error = 'interrupted (process ended mid-way)' "
         "WHERE status = 'running'"
     )
-    evaluation_id = _record(warehouse, settings.as_json(), plan, trigger, "running",
-                            stored_utc_now(), _as_of(warehouse))  # fmt: skip
+    evaluation_id = _record(warehouse, settings.as_json(), plan, trigger, stored_utc_now(),
+                            _as_of(warehouse))  # fmt: skip
     try:
         walked = walk(warehouse, settings, **options)
     except BaseException as exc:
@@ -175,7 +175,7 @@ def store(
     with warehouse.transaction():
         if evaluation_id is None:
             evaluation_id = _record(warehouse, walked.settings.as_json(), walked.plan, trigger,
-                                    "running", walked.started_at, walked.as_of)  # fmt: skip
+                                    walked.started_at, walked.as_of)  # fmt: skip
         _insert(warehouse, "evaluation_steps", evaluation_id, walked.steps)
         _insert(warehouse, "evaluation_periods", evaluation_id, walked.periods)
         _insert(warehouse, "evaluation_summary", evaluation_id, walked.summary)
@@ -200,18 +200,19 @@ def store_failure(
         plan = schedule(warehouse, settings, None, None)
     except TradelensError:
         return  # nothing to evaluate: nothing was attempted
-    evaluation_id = _record(warehouse, settings.as_json(), plan, trigger, "running",
-                            started_at, _as_of(warehouse))  # fmt: skip
+    evaluation_id = _record(warehouse, settings.as_json(), plan, trigger, started_at,
+                            _as_of(warehouse))  # fmt: skip
     _record_failure(warehouse, evaluation_id, exc)
 
 
-def _record(warehouse: Warehouse, config: str, plan: Schedule, trigger: str, status: str,
+def _record(warehouse: Warehouse, config: str, plan: Schedule, trigger: str,
             started_at: datetime, as_of: datetime | None) -> int:  # fmt: skip
+    """A new evaluations row, `running`; its id."""
     evaluation_id = warehouse.value("SELECT coalesce(max(evaluation_id), 0) + 1 FROM evaluations")
     warehouse.execute(
         "INSERT INTO evaluations (evaluation_id, started_at, status, config, first_boundary, "
-        "end_at, boundaries, trigger, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [evaluation_id, started_at, status, config, plan.boundaries[0], plan.end_at,
+        "end_at, boundaries, trigger, as_of) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+        [evaluation_id, started_at, config, plan.boundaries[0], plan.end_at,
          len(plan.boundaries), trigger, as_of],
     )  # fmt: skip
     return evaluation_id
