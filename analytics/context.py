@@ -170,17 +170,20 @@ class Tradelens:
     def evaluate_outside_write_window(self, *, trigger: str, **options: Any) -> EvaluationResult:
         """`evaluate`, walked on a read-only connection (other readers keep the file; a writer
         waits only for the short store at the end), then stored like `evaluate`'s. A walk that
-        fails or is stopped is recorded as such. The service's daily evaluation (SPEC §19); called
-        outside any session."""
+        fails or is stopped is recorded as such; a refusal (nothing to evaluate yet, the file busy)
+        is not. The service's daily evaluation (SPEC §19); called outside any session."""
         from analytics.learning.evaluation import store, store_failure, walk
 
         settings, started_at = self.settings, stored_utc_now()
         try:
             with self.session(read_only=True), self.warehouse() as warehouse:  # interruptible
                 walked = walk(warehouse, settings, **options)
+        except TradelensError:  # nothing to evaluate yet, or the file busy: try next cycle
+            raise
         except BaseException as exc:
             with self.warehouse(write=True) as warehouse:
-                store_failure(warehouse, settings, exc, trigger, started_at)
+                store_failure(warehouse, settings, exc, trigger, started_at,
+                              start=options.get("start"), end=options.get("end"))  # fmt: skip
             raise
         with self.warehouse(write=True) as warehouse:
             return store(warehouse, walked, trigger)

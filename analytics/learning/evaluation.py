@@ -134,11 +134,10 @@ def evaluate(
     evaluation_id = _record(warehouse, settings.as_json(), plan, trigger, stored_utc_now(),
                             _as_of(warehouse))  # fmt: skip
     try:
-        walked = walk(warehouse, settings, **options)
-    except BaseException as exc:
+        return store(warehouse, walk(warehouse, settings, **options), trigger, evaluation_id)
+    except BaseException as exc:  # the store's transaction rolled back: the row stays running
         _record_failure(warehouse, evaluation_id, exc)
         raise
-    return store(warehouse, walked, trigger, evaluation_id)
 
 
 def walk(
@@ -193,11 +192,18 @@ def store(
 
 
 def store_failure(
-    warehouse: Warehouse, settings: Settings, exc: BaseException, trigger: str, started_at
+    warehouse: Warehouse,
+    settings: Settings,
+    exc: BaseException,
+    trigger: str,
+    started_at: datetime,
+    *,
+    start: date | None = None,
+    end: date | None = None,
 ) -> None:
     """Record a walk-forward that failed or was stopped before it could be stored."""
     try:
-        plan = schedule(warehouse, settings, None, None)
+        plan = schedule(warehouse, settings, start, end)
     except TradelensError:
         return  # nothing to evaluate: nothing was attempted
     evaluation_id = _record(warehouse, settings.as_json(), plan, trigger, started_at,
@@ -399,7 +405,9 @@ class WalkForward:
         return bucket_stats(self.engine, edges, t)
 
     def _timing_stats(self, k: int, current: tuple[float, float]) -> pl.DataFrame:
-        self._replayed(current, k, with_events=True)
+        moment_id = self._replayed(current, k, with_events=True)
+        if moment_id not in self.timing_events:  # a moment of the full run off the grid
+            self._timing_events([moment_id], "run_outcomes")
         wanted = [self.moments[m] for m in grid_moments(self.settings)] + [self.moments[current]]
         parts = [self.timing_events[m].at(k) for m in dict.fromkeys(wanted)]
         moments = list(dict.fromkeys([*grid_moments(self.settings), current]))

@@ -151,7 +151,8 @@ class Scheduler:
             with self.lens.session():
                 self._publish(on_start=started)
                 due = self.lens.evaluation_due()
-            if due and not self._stop.is_set() and self._daily_evaluation():
+            changed = due and not self._stop.is_set() and self._daily_evaluation()
+            if changed and not self._stop.is_set():
                 with self.lens.session():
                     self._publish()  # the holds the evaluation changed
         finally:
