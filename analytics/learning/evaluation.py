@@ -10,8 +10,9 @@ first whose bars reach its exit lookup: before it, the outcome is pending; from 
 what the full data shows). The grids' statistics are then events (an outcome enters pending, and
 turns into its final status), summed boundary by boundary: each boundary costs what resolved
 since the previous one, plus its cells × days. Only what a moving state changes is computed
-again: a new timing setting is replayed once, new weights re-score the weight grid once, and the
-sizing grid's buckets follow the quartile edges of each boundary's view.
+again: a new timing setting is replayed for the decisions known when it is first read (the
+rest only if it is read again) and summed per period once, new weights re-score the weight grid
+once, and the sizing grid's buckets follow the quartile edges of each boundary's view.
 """
 
 from __future__ import annotations
