@@ -20,18 +20,23 @@ Stages, each in its own process so its peak memory (max RSS) is its own:
              service's daily evaluation (SPEC §19, evaluation_guard) costs a cycle once a day
   pandas     the timing grid done the straightforward way: a pandas loop over a subset of
              decisions and cells, price_at by Series.asof; seconds per decision vs tradelens
-  spark_timing, spark_full
-             `timing` and `full` with engine = "spark" on local[2] (the engine dimension:
-             same work, same data); peak memory adds the Spark JVM's to the driver's
+  spark_timing, spark_full, spark_incremental
+             `timing`, `full` and two `incremental` cycles with engine = "spark" (the engine
+             dimension: same work, same data), on local[2] or `--spark-master`; peak memory
+             adds the Spark JVM's to the driver's. `--spark-master standalone` starts a real
+             standalone master and one worker (2 cores) from pyspark's `spark-class` for the
+             Spark stages and stops them after
 Figures are printed, never asserted: these machines are shared and noisy.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import time
@@ -43,9 +48,10 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = (
     "generate", "ingest", "floor", "timing", "full", "incremental", "unchanged", "evaluate",
-    "pandas", "spark_timing", "spark_full",
+    "pandas", "spark_timing", "spark_full", "spark_incremental",
 )  # fmt: skip
 SPARK_MASTER = "local[2]"
+SPARK_INCREMENTAL_CYCLES = 2  # a Spark cycle pays the JVM's job overheads: two show it
 PANDAS_SUBSET = 1_000  # decisions the per-decision pandas baseline replays
 COMPONENT_NAMES = ("momentum", "flow", "iv_skew", "news", "dark_pool")
 
@@ -58,6 +64,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--dir", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--spark-master", default=SPARK_MASTER,
+                        help="Spark master URL, or 'standalone' to start one here")  # fmt: skip
     parser.add_argument("--stage", help=argparse.SUPPRESS)  # internal: run one stage here
     args = parser.parse_args()
     if args.stage:
@@ -85,18 +93,70 @@ def _children_peak_rss_mb() -> float:
     return peak
 
 
+@contextlib.contextmanager
+def standalone_spark(workdir: Path, cores: int = 2, memory: str = "8g"):
+    """A real Spark standalone master and one worker, started from pyspark's `spark-class`,
+    stopped on exit; yields the master URL."""
+    import pyspark
+
+    spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
+    host, port = "127.0.0.1", _free_port()
+    log = (workdir / "spark-standalone.log").open("w")
+    started = []
+    try:
+        master = f"spark://{host}:{port}"
+        started.append(subprocess.Popen(
+            [str(spark_class), "org.apache.spark.deploy.master.Master", "--host", host,
+             "--port", str(port), "--webui-port", str(_free_port())],
+            stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
+        _wait_for_port(host, port)
+        started.append(subprocess.Popen(
+            [str(spark_class), "org.apache.spark.deploy.worker.Worker", "--cores", str(cores),
+             "--memory", memory, "--webui-port", str(_free_port()), master],
+            stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
+        time.sleep(5)  # the worker registers with the master
+        yield master
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=30)
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 1.0):
+            return
+        time.sleep(0.5)
+    sys.exit(f"the Spark master on {host}:{port} did not start (see spark-standalone.log)")
+
+
 def run_suite(args: argparse.Namespace) -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     results = {"scale": {"decisions": args.decisions, "bars": args.bars, "symbols": args.symbols}}
-    for stage in args.stages.split(","):
-        cmd = [sys.executable, __file__, "--stage", stage, "--decisions", str(args.decisions),
-               "--bars", str(args.bars), "--symbols", str(args.symbols), "--seed", str(args.seed),
-               "--dir", str(args.dir)]  # fmt: skip
-        print(f"… {stage}", file=sys.stderr, flush=True)
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if out.returncode != 0:
-            sys.exit(f"stage {stage} failed:\n{out.stderr[-2000:]}")
-        results[stage] = json.loads(out.stdout.strip().splitlines()[-1])
+    stages = args.stages.split(",")
+    with contextlib.ExitStack() as stack:
+        master = args.spark_master
+        if master == "standalone" and any(s.startswith("spark") for s in stages):
+            master = stack.enter_context(standalone_spark(args.dir))
+        results["scale"]["spark_master"] = master
+        for stage in stages:
+            cmd = [sys.executable, __file__, "--stage", stage, "--decisions",
+                   str(args.decisions), "--bars", str(args.bars), "--symbols", str(args.symbols),
+                   "--seed", str(args.seed), "--dir", str(args.dir),
+                   "--spark-master", master]  # fmt: skip
+            print(f"… {stage}", file=sys.stderr, flush=True)
+            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if out.returncode != 0:
+                sys.exit(f"stage {stage} failed:\n{out.stderr[-2000:]}")
+            results[stage] = json.loads(out.stdout.strip().splitlines()[-1])
     if "floor" in results and "timing" in results:
         results["timing"]["ratio_to_floor"] = (
             results["timing"]["seconds"] / results["floor"]["seconds"]
@@ -125,7 +185,12 @@ def run_suite(args: argparse.Namespace) -> None:
         )
     if "floor" in results and "full" in results:
         results["full"]["ratio_to_floor"] = results["full"]["seconds"] / results["floor"]["seconds"]
-    for stage in ("timing", "full"):
+    if "spark_full" in results and "spark_incremental" in results:
+        spark = results["spark_incremental"]
+        share = spark["seconds"] / results["spark_full"]["seconds"]
+        spark["share_of_spark_full"] = share
+        spark["notes"] += f"; {share:.1%} of the Spark full run"
+    for stage in ("timing", "full", "incremental"):
         if stage in results and f"spark_{stage}" in results:
             ratio = results[f"spark_{stage}"]["seconds"] / results[stage]["seconds"]
             results[f"spark_{stage}"]["vs_duckdb"] = ratio
@@ -254,7 +319,7 @@ def _lens(args, **settings):
     from analytics.config import settings_from_mapping
     from analytics.context import Tradelens
 
-    mapping = {"score_threshold": 0.5, "spark_master": SPARK_MASTER} | settings
+    mapping = {"score_threshold": 0.5, "spark_master": args.spark_master} | settings
     return Tradelens(_paths(args)["warehouse"], settings_from_mapping(mapping))
 
 
@@ -393,6 +458,15 @@ def stage_spark_full(args) -> dict:
     return _run_components(args, _all_components(), engine="spark")
 
 
+def stage_spark_incremental(args) -> dict:
+    """Hourly cycles as in `incremental`, with engine = "spark": the outcome store reused,
+    the stored statistics updated by what changed, on Spark."""
+    rng = np.random.default_rng(args.seed + 2)
+    cycles = [_hourly_cycle(args, rng, "spark") for _ in range(SPARK_INCREMENTAL_CYCLES)]
+    listed = "; ".join(f"cycle {i}: {c['seconds']:.2f}s" for i, c in enumerate(cycles, 1))
+    return cycles[-1] | {"notes": f"{cycles[-1]['notes']}; {listed}", "cycles": cycles}
+
+
 INCREMENTAL_CYCLES = 6  # hourly cycles measured; the first may follow a step of the full run
 
 
@@ -415,7 +489,7 @@ def stage_incremental(args) -> dict:
     return steady | {"notes": f"{steady['notes']}; {listed}", "cycles": cycles}
 
 
-def _hourly_cycle(args, rng) -> dict:
+def _hourly_cycle(args, rng, engine: str = "duckdb") -> dict:
     lens = _lens(args)
     new = _write_new_hour(args, rng, lens)
     with lens.session():
@@ -423,7 +497,7 @@ def _hourly_cycle(args, rng) -> dict:
         for kind, path in new.items():
             _ingest(lens, kind, path, interval="1m")
         ingest_sec = time.monotonic() - t0
-    figures = _run_components(args, _all_components(), full=False)
+    figures = _run_components(args, _all_components(), full=False, engine=engine)
     figures["notes"] = f"new inputs ingested in {ingest_sec:.1f}s; " + figures["notes"]
     return figures
 
@@ -548,6 +622,7 @@ STAGE_FUNCTIONS = {
     "pandas": stage_pandas,
     "spark_timing": stage_spark_timing,
     "spark_full": stage_spark_full,
+    "spark_incremental": stage_spark_incremental,
 }
 
 if __name__ == "__main__":

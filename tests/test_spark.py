@@ -7,6 +7,7 @@ and skip without pyspark; skip them locally with `-m "not spark"`. CI runs them.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import tempfile
@@ -17,10 +18,12 @@ import pytest
 from case_warehouse import build_case_warehouse
 from conftest import ingest_one, tradelens, write_jsonl
 from hypothesis import HealthCheck, given, settings
+from test_incremental import COMPARED, _assert_same, _run_sequence, batches  # noqa: F401
 from test_property import cases, ingest_batch
 
 from analytics.config import settings_from_mapping
 from analytics.context import Tradelens
+from analytics.learning.weights import WEIGHTS_MOVED
 
 LATEST = {  # table → the columns that identify a row
     "counterfactuals": ("decision_id",),
@@ -161,6 +164,45 @@ def test_a_bar_weeks_before_its_lookup_is_found_across_time_partitions(
     # before; exit 30,000 min = 20 d 20 h later, day 56 08:30: day 54's bar (close 16), and
     # day 63's bar exists, so the exit is not pending
     assert d7 == [{"entry_px": 13.0, "exit_px": 16.0, "status": "ok"}]
+    # a later decision: Spark reuses the store, except when its bars are not the warehouse's
+    # (the store's validity test cannot see them)
+    late = {**decisions[-1], "decision_id": "late", "ts": (start + timedelta(days=60)).isoformat()}
+    for name in ("spark", "spark_prices"):
+        lens = Tradelens(paths[name], settings_from_mapping(config | runs[name]))
+        with lens.session():
+            ingest_one(lens, "blocked", write_jsonl(tmp_path / "late.jsonl", [late]))
+            result = lens.run()
+            [run] = lens.rows("SELECT watermark FROM runs WHERE run_id = ?", [result.run_id])
+        assert result.published
+        assert json.loads(run["watermark"])["full_recompute"] == (name == "spark_prices")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_incremental_runs_on_spark_equal_full_recomputes_on_duckdb(
+    batches,  # noqa: F811 (test_incremental's fixture, imported above)
+    tmp_path: Path,
+    migrated_template: Path,
+) -> None:
+    """Spark reuses the outcome store and updates the stored statistics by what changed, as
+    DuckDB does: bars in slices, a second half of decisions, a late correction, and weights
+    that step every run (unguarded), so the re-score of what flips runs on Spark too."""
+    moving = {"score_threshold": 0.5, "min_samples": 5, "bootstrap_samples": 200,
+              "require_significance": False}  # fmt: skip
+    spark_wh, full_wh = tmp_path / "spark.duckdb", tmp_path / "full.duckdb"
+    shutil.copy(migrated_template, spark_wh)
+    shutil.copy(migrated_template, full_wh)
+    spark_settings = settings_from_mapping(moving | {"engine": "spark"})
+    spark = _run_sequence(spark_wh, batches, False, spark_settings)
+    full = _run_sequence(full_wh, batches, True, settings_from_mapping(moving))
+    for step, (inc, ful) in enumerate(zip(spark, full, strict=True)):
+        for view in COMPARED:
+            _assert_same(inc[view], ful[view], f"step {step}: {view}")
+    marks = [s["watermark"] for s in spark]
+    assert not any(m["full_recompute"] for m in marks[1:])
+    assert all(m["outcomes_reused"] > 0 for m in marks[1:])
+    assert WEIGHTS_MOVED in [m["weight_statistics"] for m in marks[1:]]
+    assert 0 < marks[-1]["outcomes_replayed"] < marks[-1]["outcomes_reused"]  # the correction
 
 
 # --------------------------------------------------------------------------- user mistakes

@@ -90,14 +90,15 @@ def compute_run_outcomes(
 ) -> StoreStats:
     """View `run_outcomes` of the engine: every decision at every distinct moment of `cells`.
 
-    On an engine other than the warehouse itself every outcome is replayed (the store's reuse
-    test reads bars and files of the warehouse, which need not hold the engine's bars)."""
+    The store's reuse test reads the bars and files of the warehouse, so an engine that reads
+    its bars from elsewhere (Spark with `spark_prices`) replays every outcome."""
     key = inputs_key(settings)
     watermark = warehouse.one(
         "SELECT inputs_key, files_seen_at FROM state.scenario_watermark ORDER BY run_id DESC"
     )
     basis_run = warehouse.value("SELECT max(run_id) FROM state.scenario_watermark")
-    full = full or engine.name != "duckdb" or watermark is None or watermark[0] != key
+    bars_elsewhere = engine.name == "spark" and bool(settings.spark_prices)
+    full = full or bars_elsewhere or watermark is None or watermark[0] != key
     _plan_reuse(warehouse, cells, "" if full else key, FULL_RECOMPUTE_SEEN_AT if full else (
         watermark[1] or "-infinity"))  # fmt: skip
     for planned in ("run_cells", "run_moments", "known_moments", "cache_valid", "replay_decisions"):
@@ -121,6 +122,7 @@ def compute_run_outcomes(
     engine.view("run_outcomes", load_sql("scenarios/run_outcomes"))
     if not full:  # what the replays replace, read now: the store is rewritten at publication
         warehouse.temp_table("replaced_outcomes", load_sql("scenarios/replaced_outcomes"))
+        engine.share("replaced_outcomes")  # the statistics' update reads it on the engine
     # run_outcomes holds every decision at every moment: what was not replayed was reused
     replayed = engine.frame(
         "SELECT (SELECT count(*) FROM replayed_new) + (SELECT count(*) FROM replayed_changed) AS n"
