@@ -18,12 +18,14 @@ import pytest
 from case_warehouse import build_case_warehouse
 from conftest import ingest_one, tradelens, write_jsonl
 from hypothesis import HealthCheck, given, settings
+from test_evaluation import EVALUATE, load
 from test_incremental import COMPARED, _assert_same, _run_sequence, batches  # noqa: F401
 from test_property import cases, ingest_batch
 
 from analytics.config import settings_from_mapping
 from analytics.context import Tradelens
 from analytics.learning.weights import WEIGHTS_MOVED
+from analytics.sample_data import write_sample_data
 
 LATEST = {  # table → the columns that identify a row
     "counterfactuals": ("decision_id",),
@@ -203,6 +205,44 @@ def test_incremental_runs_on_spark_equal_full_recomputes_on_duckdb(
     assert all(m["outcomes_reused"] > 0 for m in marks[1:])
     assert WEIGHTS_MOVED in [m["weight_statistics"] for m in marks[1:]]
     assert 0 < marks[-1]["outcomes_replayed"] < marks[-1]["outcomes_reused"]  # the correction
+
+
+EVALUATED = ("evaluation_steps", "evaluation_periods", "evaluation_summary")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_walk_forward_on_spark_publishes_what_duckdb_publishes(
+    migrated_template: Path, tmp_path: Path
+) -> None:
+    """`tradelens evaluate` with engine = "spark": the outcomes, the horizons and each timing
+    setting's replay run on Spark; every published row equals DuckDB's. The unguarded lane
+    moves its timing off the grid, so settings are replayed on Spark mid-walk."""
+    sample = write_sample_data(tmp_path / "inputs", seed=5, symbols=2, days=8, decisions=900)
+    published = {}
+    for engine in ("duckdb", "spark"):
+        path = tmp_path / f"{engine}.duckdb"
+        shutil.copy(migrated_template, path)
+        lens = Tradelens(path, settings_from_mapping(EVALUATE | {"engine": engine}))
+        load(lens, sample)
+        lens.evaluate(policies=["unguarded"])
+        with lens.session(read_only=True):
+            published[engine] = {
+                table: lens.rows(
+                    f"SELECT * EXCLUDE (evaluation_id) FROM latest.{table} ORDER BY ALL"
+                )
+                for table in EVALUATED
+            }
+    steps = published["duckdb"]["evaluation_steps"]
+    timing = {(r["policy"], r["after"]) for r in steps if r["kind"] == "timing"}
+    assert len({after for policy, after in timing if policy == "unguarded"}) > 2, timing
+    for table in EVALUATED:
+        want, got = published["duckdb"][table], published["spark"][table]
+        assert len(got) == len(want) > 0, table
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            assert g.keys() == w.keys(), table
+            for column, expected in w.items():
+                assert_close(g[column], expected, (table, i, column))
 
 
 # --------------------------------------------------------------------------- user mistakes

@@ -27,7 +27,7 @@ import polars as pl
 from analytics.cell_stats import METRIC_COLUMNS, OFF, Recency, empty, merge, metrics, relabel
 from analytics.components import LastEvaluation, RunContext, StateBefore
 from analytics.config import Settings, step_minutes
-from analytics.engines import DuckDBEngine
+from analytics.engines import DuckDBEngine, Engine, open_engine
 from analytics.errors import TradelensError, one_line
 from analytics.learning.significance import gain_test
 from analytics.learning.sizing import KIND as MULTIPLIER
@@ -157,11 +157,13 @@ def walk(
     started, started_at = time.monotonic(), stored_utc_now()
     plan = schedule(warehouse, settings, start, end)
     as_of = _as_of(warehouse)
+    replayer = open_engine(warehouse, settings)
     try:
-        walker = WalkForward(warehouse, settings, plan, policies)
+        walker = WalkForward(warehouse, settings, plan, replayer, policies)
         steps = walker.learn(on_progress, should_stop)
         periods, summary = walker.score()
     finally:
+        replayer.close()
         warehouse.drop_temporaries()
     return Walked(settings, plan, as_of, started_at, steps, periods, summary,
                   time.monotonic() - started)  # fmt: skip
@@ -302,20 +304,28 @@ class WalkForward:
         warehouse: Warehouse,
         settings: Settings,
         plan: Schedule,
+        replayer: Engine,
         policies: Sequence[str] = (),
     ) -> None:
         self.warehouse, self.settings, self.plan = warehouse, settings, plan
-        self.engine = DuckDBEngine(warehouse)  # the walk-forward reads the warehouse's own history
-        prepare_run_inputs(warehouse, self.engine, settings)
+        # What reads the bars (the outcomes, each setting's replay, the horizons) runs on the
+        # run's engine (`replayer`); the statistics of each boundary, small and many, on the
+        # warehouse connection, as a Spark run keeps its learning on the driver.
+        self.replayer = replayer
+        self.engine = replayer if isinstance(replayer, DuckDBEngine) else DuckDBEngine(warehouse)
+        prepare_run_inputs(warehouse, replayer, settings)
         initial = (0.0, float(settings.default_hold_min))
-        compute_run_outcomes(warehouse, self.engine, settings, run_cells(settings, initial))
+        compute_run_outcomes(warehouse, replayer, settings, run_cells(settings, initial))
+        replayer.to_warehouse("run_outcomes")
         warehouse.load_frame(
             "eval_boundaries",
             pl.DataFrame({"k": range(len(plan.boundaries)), "t": plan.boundaries},
                          schema={"k": pl.Int64, "t": pl.Datetime("us")}),
         )  # fmt: skip
-        warehouse.temp_table("eval_symbols", load_sql("evaluation/symbols"))
-        warehouse.temp_table("eval_horizons", load_sql("evaluation/horizons"))
+        replayer.share("eval_boundaries")
+        for table in ("eval_symbols", "eval_horizons"):
+            replayer.table(table, load_sql(f"evaluation/{table.removeprefix('eval_')}"))
+            replayer.to_warehouse(table)
         warehouse.temp_table("eval_decisions", load_sql("evaluation/decisions"))
         warehouse.temp_table(
             "eval_period_decisions",
@@ -472,7 +482,10 @@ class WalkForward:
                          schema={"moment_id": pl.Int32, "entry_delay_min": pl.Float64,
                                  "hold_min": pl.Float64}),
         )  # fmt: skip
-        replay(self.engine, "eval_replayed", "evaluation", "evaluation", self.settings)
+        for name in ("eval_replay_keys", "eval_new_moments"):
+            self.replayer.share(name)
+        replay(self.replayer, "eval_replayed", "evaluation", "evaluation", self.settings)
+        self.replayer.to_warehouse("eval_replayed")
         self.covered[moment_id] = upto
         if with_events:
             self._timing_events([moment_id], "eval_replayed")
